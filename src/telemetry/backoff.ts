@@ -1,0 +1,11 @@
+import type { Random } from './records.js';
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with
+ * "full jitter" (a uniform draw below the cap) so a fleet of pages recovering from one outage does
+ * not retry in step.
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: Random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

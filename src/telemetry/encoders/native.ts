@@ -1,0 +1,31 @@
+import type { Batch, NativeBody, Resource } from '../records.js';
+
+/** What an encoder needs beside the batch. */
+export interface EncodeContext {
+  resource: Resource;
+  /** Epoch ms of this send. */
+  sentAt: number;
+  /** Put the token in the body: for unload sends that must avoid a CORS preflight (no custom header). */
+  token?: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The native JSON body (DESIGN.md section 3); timestamps become ISO strings. */
+export function toNativeBody(batch: Batch, ctx: EncodeContext): NativeBody {
+  const body: NativeBody = {
+    batchId: batch.batchId,
+    sentAt: iso(ctx.sentAt),
+    resource: ctx.resource,
+    session: { id: batch.sessionId },
+    logs: batch.logs.map((l) => ({ ...l, timestamp: iso(l.timestamp) })),
+    traces: batch.traces.map((t) => ({ ...t, timestamp: iso(t.timestamp) })),
+    metrics: batch.metrics.map((m) => ({ ...m, timestamp: iso(m.timestamp) })),
+  };
+  if (ctx.token !== undefined) body.token = ctx.token;
+  return body;
+}
+
+export function encodeNative(batch: Batch, ctx: EncodeContext): string {
+  return JSON.stringify(toNativeBody(batch, ctx));
+}

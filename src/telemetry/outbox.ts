@@ -1,0 +1,96 @@
+import type { Batch } from './records.js';
+
+/**
+ * The outbox holds batches until the server has acknowledged them. Every change is one atomic
+ * read-modify-write (`run`), so two tabs sharing one IndexedDB outbox never both claim a batch:
+ * IndexedDB serialises readwrite transactions on a store (PLATFORM.md: read-then-delete across two
+ * idb-keyval calls is not atomic; one claiming transaction is).
+ */
+
+/** A batch as stored, with its delivery state. */
+export interface OutboxEntry {
+  /** Sorts by age: zero-padded creation time, then the batch id. */
+  key: string;
+  batch: Batch;
+  count: number;
+  /** UTF-8 bytes of the items as JSON; keeps every batch under the keepalive budget. */
+  bytes: number;
+  /** The page that created it; only that page appends to it, and only while `open`. */
+  owner: string;
+  open: boolean;
+  /** Server failures met so far. */
+  attempts: number;
+  nextAttemptAt: number;
+  /** Set while one page is sending it; a claim older than the lease is taken over. */
+  claimedBy?: string;
+  claimedAt?: number;
+}
+
+/** A pure change over all entries (oldest first): what to write, what to delete, what to return. */
+export interface OutboxChange<R> {
+  put: OutboxEntry[];
+  del: string[];
+  result: R;
+}
+export type OutboxOp<R> = (entries: readonly OutboxEntry[]) => OutboxChange<R>;
+
+/** Storage behind the outbox. Implementations must apply `op` atomically. */
+export interface Outbox {
+  readonly kind: 'indexeddb' | 'memory';
+  run<R>(op: OutboxOp<R>): Promise<R>;
+  clear(): Promise<void>;
+}
+
+export function entryKey(createdAt: number, batchId: string): string {
+  return `${String(Math.max(0, Math.floor(createdAt))).padStart(15, '0')}-${batchId}`;
+}
+
+/** Keeps entries in a Map: for pages without IndexedDB and as the fallback when it fails. */
+export function memoryOutbox(): Outbox {
+  const entries = new Map<string, OutboxEntry>();
+  return {
+    kind: 'memory',
+    run<R>(op: OutboxOp<R>): Promise<R> {
+      try {
+        const sorted = [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        const change = op(sorted);
+        for (const key of change.del) entries.delete(key);
+        // structuredClone keeps callers from mutating stored entries, as IndexedDB would.
+        for (const entry of change.put) entries.set(entry.key, structuredClone(entry));
+        return Promise.resolve(change.result);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    clear(): Promise<void> {
+      entries.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Uses `primary` until it fails, then moves to a memory outbox for the rest of the page's life, so
+ * a broken IndexedDB (private mode, closing connection, quota) never stops delivery.
+ */
+export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => void): Outbox {
+  let current: Outbox = primary;
+  return {
+    get kind() {
+      return current.kind;
+    },
+    async run<R>(op: OutboxOp<R>): Promise<R> {
+      if (current !== primary) return current.run(op);
+      try {
+        return await primary.run(op);
+      } catch (error) {
+        current = memoryOutbox();
+        onFallback(error);
+        return current.run(op);
+      }
+    },
+    async clear(): Promise<void> {
+      await Promise.allSettled([primary.clear(), current === primary ? undefined : current.clear()]);
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import type { Attributes, ExceptionInfo, JsonValue } from './records.js';
+
+/**
+ * Turns anything an app passes in into a JSON-safe, size-capped value with personal data scrubbed.
+ * Never throws: getters that throw, revoked proxies and exotic objects become placeholder strings.
+ */
+
+export const LIMITS = {
+  /** Longest string kept in a context value; the rest is cut and marked. */
+  string: 1024,
+  /** Longest log message or exception message. */
+  message: 4096,
+  /** Longest stack trace. */
+  stack: 8192,
+  depth: 6,
+  keys: 50,
+  items: 50,
+} as const;
+
+export const REDACTED = '[REDACTED]';
+
+// Keys whose values are credentials or personal data whatever they hold.
+const SENSITIVE_KEY = /pass(word|wd)?|secret|token|auth|cookie|api[-_]?key|credential|email|phone|ssn|credit.?card|card.?number|cvv/i;
+// The test is a cheap pre-check: only strings containing '@' or 'eyJ' or 'earer ' pay for the replaces.
+const MAYBE_PII = /@|eyJ|earer /;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const BEARER = /([Bb]earer\s+)[A-Za-z0-9._~+/-]+=*/g;
+
+/** Cuts a string to `max` UTF-16 units (never splitting a surrogate pair) and scrubs emails and tokens. */
+export function cleanString(value: string, max: number = LIMITS.string): string {
+  let s = value;
+  if (s.length > max) {
+    let end = max;
+    const code = s.charCodeAt(end - 1);
+    if (code >= 0xd800 && code <= 0xdbff) end--;
+    s = `${s.slice(0, end)}…[truncated ${value.length - end} chars]`;
+  }
+  if (MAYBE_PII.test(s)) {
+    s = s.replace(EMAIL, '[email]').replace(JWT, '[token]').replace(BEARER, '$1[token]');
+  }
+  return s;
+}
+
+function describe(value: object): string {
+  try {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'Object';
+  } catch {
+    return 'Object';
+  }
+}
+
+function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return cleanString(value);
+    case 'number':
+      // JSON has no NaN or Infinity; keep the fact rather than turning it into null.
+      return Number.isFinite(value) ? value : String(value);
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'symbol':
+      return cleanString(value.toString());
+    case 'function':
+      return `[Function ${value.name || 'anonymous'}]`;
+    case 'undefined':
+      return undefined;
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) return '[Circular]';
+  if (depth >= LIMITS.depth) return `[${describe(obj)}]`;
+  try {
+    if (obj instanceof Error) return errorToJson(obj, depth, seen);
+    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
+    if (obj instanceof RegExp) return obj.toString();
+    if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[${describe(obj)}]`;
+    if (typeof Node !== 'undefined' && obj instanceof Node) return `[${obj.nodeName}]`;
+    seen.add(obj);
+    try {
+      if (Array.isArray(obj) || obj instanceof Set) return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
+      if (obj instanceof Map) return sanitizeEntries(Array.from(obj.entries()), depth, seen);
+      return sanitizeEntries(Object.entries(obj), depth, seen);
+    } finally {
+      seen.delete(obj);
+    }
+  } catch {
+    return '[Unserializable]';
+  }
+}
+
+function sanitizeList(list: unknown[], depth: number, seen: WeakSet<object>): JsonValue[] {
+  const out: JsonValue[] = [];
+  const n = Math.min(list.length, LIMITS.items);
+  for (let i = 0; i < n; i++) out.push(sanitizeValue(list[i], depth + 1, seen) ?? null);
+  if (list.length > n) out.push(`[${list.length - n} more]`);
+  return out;
+}
+
+function sanitizeEntries(entries: [unknown, unknown][], depth: number, seen: WeakSet<object>): Attributes {
+  const out: Attributes = {};
+  const n = Math.min(entries.length, LIMITS.keys);
+  for (let i = 0; i < n; i++) {
+    const [rawKey, raw] = entries[i]!;
+    const key = cleanString(String(rawKey), 128);
+    if (SENSITIVE_KEY.test(key)) {
+      out[key] = REDACTED;
+      continue;
+    }
+    const v = sanitizeValue(raw, depth + 1, seen);
+    if (v !== undefined) out[key] = v;
+  }
+  if (entries.length > n) out['…'] = `${entries.length - n} more keys`;
+  return out;
+}
+
+function errorToJson(error: Error, depth: number, seen: WeakSet<object>): Attributes {
+  const info = exceptionInfo(error);
+  const out: Attributes = { type: info.type, message: info.message };
+  if (info.stack !== undefined) out.stack = info.stack;
+  if (error.cause !== undefined && depth + 1 < LIMITS.depth) {
+    seen.add(error);
+    const cause = sanitizeValue(error.cause, depth + 1, seen);
+    seen.delete(error);
+    if (cause !== undefined) out.cause = cause;
+  }
+  return out;
+}
+
+/** Any value to a JSON-safe value (undefined becomes null). */
+export function sanitize(value: unknown): JsonValue {
+  return sanitizeValue(value, 0, new WeakSet()) ?? null;
+}
+
+/** A context or attributes argument to a flat map; a non-object becomes `{ value }`. */
+export function sanitizeAttributes(value: unknown): Attributes {
+  if (value === undefined || value === null) return {};
+  const v = sanitize(value);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : { value: v };
+}
+
+/** A message argument to a capped, scrubbed string. */
+export function sanitizeMessage(value: unknown): string {
+  if (typeof value === 'string') return cleanString(value, LIMITS.message);
+  const v = sanitize(value);
+  return cleanString(typeof v === 'string' ? v : safeStringify(v), LIMITS.message);
+}
+
+function safeStringify(value: JsonValue): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '[Unserializable]';
+  }
+}
+
+/** Any thrown value to `{ type, message, stack }`: non-Error rejections keep their value as the message. */
+export function exceptionInfo(error: unknown): ExceptionInfo {
+  try {
+    if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+      const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+      const type = typeof e.name === 'string' && e.name !== '' ? e.name : describe(error);
+      const info: ExceptionInfo = { type: cleanString(type, 128), message: sanitizeMessage(e.message) };
+      if (typeof e.stack === 'string') info.stack = cleanString(e.stack, LIMITS.stack);
+      return info;
+    }
+    const type = error === null ? 'null' : typeof error === 'object' ? describe(error) : typeof error;
+    return { type, message: sanitizeMessage(error) };
+  } catch {
+    return { type: 'Unknown', message: '[Unserializable]' };
+  }
+}
+
+/** The page URL without query string or fragment, which often carry tokens or personal data. */
+export function pageUrl(): string | undefined {
+  try {
+    if (typeof location === 'undefined') return undefined;
+    return location.origin + location.pathname;
+  } catch {
+    return undefined;
+  }
+}
