@@ -5,7 +5,12 @@ import type { Random } from './records.js';
  * "full jitter" (a uniform draw below the cap) so a fleet of pages recovering from one outage does
  * not retry in step.
  */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: Random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: Random = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -64,9 +64,9 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
 export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   const options = resolveOptions(input);
   const newId = (): string => hexId(16, options.random);
-  let flagOn = false;
+  let flagOn: boolean;
   try {
-    flagOn = options.featureFlag();
+    flagOn = options.featureFlag() === true;
   } catch {
     flagOn = false;
   }
@@ -130,7 +130,12 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     pipeline!.add('logs', record);
   }
 
-  function addSpan(name: unknown, durationMs: number, attributes: unknown, ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId'>): void {
+  function addSpan(
+    name: unknown,
+    durationMs: number,
+    attributes: unknown,
+    ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId'>,
+  ): void {
     const span: SpanRecord = {
       timestamp: options.now() - durationMs,
       ...ids,
@@ -152,18 +157,25 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     metric: guard((name, value, labels) => {
       if (!pipeline) return;
       if (typeof value !== 'number' || !Number.isFinite(value)) return pipeline.drop('invalid', 1);
-      pipeline.add('metrics', { timestamp: options.now(), name: sanitizeMessage(name), value, labels: sanitizeAttributes(labels) });
+      pipeline.add('metrics', {
+        timestamp: options.now(),
+        name: sanitizeMessage(name),
+        value,
+        labels: sanitizeAttributes(labels),
+      });
     }),
     trace: guard((name, durationMs, attributes) => {
       if (!pipeline) return;
-      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) return pipeline.drop('invalid', 1);
+      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
+        return pipeline.drop('invalid', 1);
       addSpan(name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, options.random) });
     }),
     startSpan(name, attributes, spanOptions) {
       try {
         if (!pipeline) return NOOP_SPAN;
         const parent = spanOptions?.parent;
-        const validParent = parent && /^[0-9a-f]{32}$/.test(parent.traceId) && /^[0-9a-f]{16}$/.test(parent.spanId);
+        const validParent =
+          parent && /^[0-9a-f]{32}$/.test(parent.traceId) && /^[0-9a-f]{16}$/.test(parent.spanId);
         const traceId = validParent ? parent.traceId : newId();
         const spanId = hexId(8, options.random);
         const started = clock();
@@ -175,7 +187,11 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
             if (ended || !pipeline) return;
             ended = true;
             const attrs = endAttributes ? { ...attributes, ...endAttributes } : attributes;
-            addSpan(name, Math.max(0, clock() - started), attrs, { traceId, spanId, parentSpanId: validParent ? parent.spanId : undefined });
+            addSpan(name, Math.max(0, clock() - started), attrs, {
+              traceId,
+              spanId,
+              parentSpanId: validParent ? parent.spanId : undefined,
+            });
           }),
         };
       } catch {
@@ -217,7 +233,18 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       } catch {
         // fall through to the empty status
       }
-      return { enabled: false, storage: 'none', buffered: 0, queued: 0, inFlight: 0, sent: 0, dropped: emptyDropped(), truncated: 0, lastError: null, pausedUntil: null };
+      return {
+        enabled: false,
+        storage: 'none',
+        buffered: 0,
+        queued: 0,
+        inFlight: 0,
+        sent: 0,
+        dropped: emptyDropped(),
+        truncated: 0,
+        lastError: null,
+        pausedUntil: null,
+      };
     },
     async shutdown() {
       try {

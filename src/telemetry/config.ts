@@ -54,8 +54,9 @@ export interface TelemetryOptions {
 }
 
 /** Options with every default applied. */
-export interface ResolvedOptions
-  extends Required<Omit<TelemetryOptions, 'endpoint' | 'token' | 'outbox' | 'transport' | 'random'>> {
+export interface ResolvedOptions extends Required<
+  Omit<TelemetryOptions, 'endpoint' | 'token' | 'outbox' | 'transport' | 'random'>
+> {
   endpoint: string | undefined;
   token: string | undefined;
   outbox: Outbox | undefined;

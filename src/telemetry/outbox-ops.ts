@@ -40,7 +40,16 @@ export interface AppendResult {
 function newEntry(p: AppendParams): OutboxEntry {
   const batchId = p.newId();
   const batch: Batch = { batchId, createdAt: p.now, sessionId: p.sessionId, ...emptyItems() };
-  return { key: entryKey(p.now, batchId), batch, count: 0, bytes: 0, owner: p.owner, open: true, attempts: 0, nextAttemptAt: 0 };
+  return {
+    key: entryKey(p.now, batchId),
+    batch,
+    count: 0,
+    bytes: 0,
+    owner: p.owner,
+    open: true,
+    attempts: 0,
+    nextAttemptAt: 0,
+  };
 }
 
 function pushItem(entry: OutboxEntry, s: SizedItem): void {
@@ -78,7 +87,10 @@ export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
       if (i >= 0) put[i] = c;
       else put.push(c);
     }
-    const last = entry && !capped.del.includes(entry.key) ? (capped.put.find((c) => c.key === entry.key) ?? entry) : null;
+    const last =
+      entry && !capped.del.includes(entry.key)
+        ? (capped.put.find((c) => c.key === entry.key) ?? entry)
+        : null;
     const open = last && last.open ? last : null;
     return {
       put,
@@ -89,7 +101,10 @@ export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
 }
 
 /** Drops the oldest unclaimed events until at most `maxEvents` remain. */
-function capChange(entries: OutboxEntry[], maxEvents: number): { put: OutboxEntry[]; del: string[]; dropped: number; queued: number } {
+function capChange(
+  entries: OutboxEntry[],
+  maxEvents: number,
+): { put: OutboxEntry[]; del: string[]; dropped: number; queued: number } {
   let total = entries.reduce((n, e) => n + e.count, 0);
   const put: OutboxEntry[] = [];
   const del: string[] = [];
@@ -119,7 +134,8 @@ export function dropOldestItems(entry: OutboxEntry, n: number): void {
     let oldest: Kind | undefined;
     for (const kind of KINDS) {
       const first = entry.batch[kind][0];
-      if (first && (oldest === undefined || first.timestamp < entry.batch[oldest][0]!.timestamp)) oldest = kind;
+      if (first && (oldest === undefined || first.timestamp < entry.batch[oldest][0]!.timestamp))
+        oldest = kind;
     }
     if (oldest === undefined) break;
     entry.batch[oldest].shift();
@@ -186,7 +202,10 @@ export function markClaimedOp(owner: string, now: number, sent: OutboxEntry[]): 
 }
 
 /** After a send: delete the entry (`next` null) or put it back with a new attempt count and time. */
-export function settleOp(key: string, next: { attempts: number; nextAttemptAt: number } | null): OutboxOp<number> {
+export function settleOp(
+  key: string,
+  next: { attempts: number; nextAttemptAt: number } | null,
+): OutboxOp<number> {
   return (entries) => {
     const e = entries.find((x) => x.key === key);
     if (!e) return { put: [], del: [], result: 0 };

@@ -9,7 +9,7 @@ import type { Batch } from './records.js';
 
 /** A batch as stored, with its delivery state. */
 export interface OutboxEntry {
-  /** Sorts by age: zero-padded creation time, then the batch id. */
+  /** Sorts by age: see `entryKey`. */
   key: string;
   batch: Batch;
   count: number;
@@ -41,8 +41,14 @@ export interface Outbox {
   clear(): Promise<void>;
 }
 
+// Entries created in the same millisecond by this page keep their creation order.
+let sequence = 0;
+
+/** A key that sorts by creation time, then creation order within this page, then batch id. */
 export function entryKey(createdAt: number, batchId: string): string {
-  return `${String(Math.max(0, Math.floor(createdAt))).padStart(15, '0')}-${batchId}`;
+  sequence = (sequence + 1) % 1e6;
+  const time = String(Math.max(0, Math.floor(createdAt))).padStart(15, '0');
+  return `${time}-${String(sequence).padStart(6, '0')}-${batchId}`;
 }
 
 /** Keeps entries in a Map: for pages without IndexedDB and as the fallback when it fails. */

@@ -75,7 +75,12 @@ export function createPipeline(deps: PipelineDeps) {
       if (bytes <= limit) return { kind, item, bytes };
       // One event larger than a whole batch: keep the event, replace its payload with a marker.
       const marker = { _truncated: `${bytes} bytes` };
-      const small = { ...item, ...('context' in item ? { context: marker } : {}), ...('labels' in item ? { labels: marker } : {}), ...('attributes' in item ? { attributes: marker } : {}) };
+      const small = {
+        ...item,
+        ...('context' in item ? { context: marker } : {}),
+        ...('labels' in item ? { labels: marker } : {}),
+        ...('attributes' in item ? { attributes: marker } : {}),
+      };
       if ('message' in small) small.message = small.message.slice(0, 1024);
       counts.truncated++;
       bytes = utf8Length(JSON.stringify(small));
@@ -175,7 +180,9 @@ export function createPipeline(deps: PipelineDeps) {
         drop('max_attempts', entry.count);
       } else {
         failures++;
-        const delay = result.retryAfterMs ?? backoffDelay(failures, options.retryBaseMs, options.retryMaxMs, options.random);
+        const delay =
+          result.retryAfterMs ??
+          backoffDelay(failures, options.retryBaseMs, options.retryMaxMs, options.random);
         if (result.retryAfterMs !== undefined) pausedUntil = now() + result.retryAfterMs;
         // Network errors leave the entry due at once (another tab or the next page may be online);
         // this page waits on its own retry timer instead.
@@ -183,6 +190,7 @@ export function createPipeline(deps: PipelineDeps) {
         scheduleRetry(now() + delay);
       }
     }
+    if (next === null) counts.queued = Math.max(0, counts.queued - entry.count);
     try {
       await enqueue(() => outbox.run(settleOp(entry.key, next)));
     } catch (error) {
@@ -202,7 +210,15 @@ export function createPipeline(deps: PipelineDeps) {
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
     for (;;) {
       const r = await enqueue(() =>
-        outbox.run(claimOp({ owner: deps.pageId, now: now(), leaseMs: CLAIM_LEASE_MS, maxAgeMs: options.maxAgeMs, limit: CLAIMS_PER_ROUND })),
+        outbox.run(
+          claimOp({
+            owner: deps.pageId,
+            now: now(),
+            leaseMs: CLAIM_LEASE_MS,
+            maxAgeMs: options.maxAgeMs,
+            limit: CLAIMS_PER_ROUND,
+          }),
+        ),
       );
       drop('expired', r.expired);
       counts.queued = r.queued;
@@ -217,11 +233,12 @@ export function createPipeline(deps: PipelineDeps) {
         if (!(await settle(entry, result))) {
           // Give the rest back unclaimed: the network or server is failing now.
           for (const rest of r.claimed.slice(i + 1)) {
-            await enqueue(() => outbox.run(settleOp(rest.key, { attempts: rest.attempts, nextAttemptAt: rest.nextAttemptAt })));
+            await enqueue(() =>
+              outbox.run(settleOp(rest.key, { attempts: rest.attempts, nextAttemptAt: rest.nextAttemptAt })),
+            );
           }
           return;
         }
-        counts.queued = Math.max(0, counts.queued - entry.count);
       }
     }
   }
@@ -313,7 +330,18 @@ export function createPipeline(deps: PipelineDeps) {
     await enqueue(() => outbox.clear());
   }
 
-  return { add, drop, persist, drain, leave, resume, status, stop, clear, hasWork: () => buffer.length > 0 || counts.queued > 0 };
+  return {
+    add,
+    drop,
+    persist,
+    drain,
+    leave,
+    resume,
+    status,
+    stop,
+    clear,
+    hasWork: () => buffer.length > 0 || counts.queued > 0,
+  };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

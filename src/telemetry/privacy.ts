@@ -20,7 +20,8 @@ export const LIMITS = {
 export const REDACTED = '[REDACTED]';
 
 // Keys whose values are credentials or personal data whatever they hold.
-const SENSITIVE_KEY = /pass(word|wd)?|secret|token|auth|cookie|api[-_]?key|credential|email|phone|ssn|credit.?card|card.?number|cvv/i;
+const SENSITIVE_KEY =
+  /pass(word|wd)?|secret|token|auth|cookie|api[-_]?key|credential|email|phone|ssn|credit.?card|card.?number|cvv/i;
 // The test is a cheap pre-check: only strings containing '@' or 'eyJ' or 'earer ' pay for the replaces.
 const MAYBE_PII = /@|eyJ|earer /;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
@@ -81,7 +82,8 @@ function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): Js
     if (typeof Node !== 'undefined' && obj instanceof Node) return `[${obj.nodeName}]`;
     seen.add(obj);
     try {
-      if (Array.isArray(obj) || obj instanceof Set) return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
+      if (Array.isArray(obj) || obj instanceof Set)
+        return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
       if (obj instanceof Map) return sanitizeEntries(Array.from(obj.entries()), depth, seen);
       return sanitizeEntries(Object.entries(obj), depth, seen);
     } finally {

@@ -78,7 +78,11 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
       keepalive,
       credentials: 'omit',
     };
-    if (!request.unloading && typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function') {
+    if (
+      !request.unloading &&
+      typeof AbortSignal !== 'undefined' &&
+      typeof AbortSignal.timeout === 'function'
+    ) {
       init.signal = AbortSignal.timeout(timeoutMs);
     }
     const response = await doFetch(request.url, init);

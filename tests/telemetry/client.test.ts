@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTelemetry } from '../../src/telemetry/client.js';
+import { memoryOutbox } from '../../src/telemetry/outbox.js';
+import { fakeTimers, messages, recordingTransport, settle } from './helpers.js';
+
+const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createTelemetry records', () => {
+  it('sends logs, metrics, spans and exceptions in the native wire format', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      token: 'tok',
+      app: 'demo',
+      version: '1.2.3',
+      transport: wire.transport,
+    });
+    t.log('warn', 'Quiz started', { topic: 'Math' });
+    t.metric('web_vital_lcp', 1250, { rating: 'good' });
+    t.trace('api.generate', 2450, { model: 'm' });
+    const parent = t.startSpan('load');
+    const child = t.startSpan('parse', { step: 1 }, { parent });
+    child.end({ ok: true });
+    parent.end();
+    t.exception(new RangeError('bad range'), { where: 'quiz' });
+    await t.flush();
+    await t.shutdown();
+
+    expect(wire.requests).toHaveLength(1);
+    expect(wire.requests[0]!.headers).toEqual({ 'X-Telemetry-Token': 'tok' });
+    expect(wire.requests[0]!.contentType).toBe('application/json');
+    const body = wire.bodies[0]!;
+    expect(body.batchId).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.resource).toEqual({ app: 'demo', version: '1.2.3' });
+    expect(body.session.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.token).toBeUndefined();
+    expect(body.logs[0]).toMatchObject({
+      level: 'warn',
+      message: 'Quiz started',
+      context: { topic: 'Math' },
+    });
+    expect(body.logs[0]!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(body.logs[1]).toMatchObject({
+      level: 'error',
+      message: 'bad range',
+      context: { where: 'quiz' },
+      exception: { type: 'RangeError', message: 'bad range' },
+    });
+    expect(body.logs[1]!.exception!.stack).toContain('RangeError');
+    expect(body.metrics).toEqual([
+      expect.objectContaining({ name: 'web_vital_lcp', value: 1250, labels: { rating: 'good' } }),
+    ]);
+    const [finished, childSpan, parentSpan] = body.traces;
+    expect(finished).toMatchObject({ name: 'api.generate', duration: 2450, attributes: { model: 'm' } });
+    expect(finished!.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(finished!.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(childSpan).toMatchObject({
+      name: 'parse',
+      traceId: parent.traceId,
+      parentSpanId: parent.spanId,
+      attributes: { step: 1, ok: true },
+    });
+    expect(parentSpan).toMatchObject({ name: 'load', traceId: parent.traceId, spanId: parent.spanId });
+    expect(parentSpan).not.toHaveProperty('parentSpanId');
+  });
+
+  it('drops and counts non-finite metric values and durations', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    t.metric('a', Number.NaN);
+    t.metric('b', Infinity);
+    t.metric('c', '5' as unknown as number);
+    t.trace('d', -1);
+    t.metric('ok', 0);
+    await t.flush();
+    expect(t.status().dropped.invalid).toBe(4);
+    expect(wire.bodies.flatMap((b) => b.metrics.map((m) => m.name))).toEqual(['ok']);
+    await t.shutdown();
+  });
+
+  it('records an unknown level as info and scrubs personal data before it leaves the page', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    t.log('fatal' as 'error', 'mail jane@example.com', { password: 'hunter2', user: { email: 'x@y.io' } });
+    await t.flush();
+    const log = wire.bodies[0]!.logs[0]!;
+    expect(log.level).toBe('info');
+    expect(log.message).toBe('mail [email]');
+    expect(JSON.stringify(log.context)).not.toMatch(/hunter2|x@y\.io/);
+    await t.shutdown();
+  });
+
+  it('ends a span once however often end() is called', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const span = t.startSpan('once');
+    span.end();
+    span.end();
+    await t.flush();
+    expect(wire.bodies.flatMap((b) => b.traces)).toHaveLength(1);
+    await t.shutdown();
+  });
+});
+
+describe('createTelemetry when disabled', () => {
+  const cases: [string, Parameters<typeof createTelemetry>[0]][] = [
+    ['the env switch is off', { endpoint: ENDPOINT, enabled: false }],
+    ['the feature flag is off', { endpoint: ENDPOINT, featureFlag: () => false }],
+    [
+      'the feature flag throws',
+      {
+        endpoint: ENDPOINT,
+        featureFlag: () => {
+          throw new Error('flag');
+        },
+      },
+    ],
+    ['there is no endpoint', {}],
+    ['the session is not sampled', { endpoint: ENDPOINT, sampleRate: 0 }],
+  ];
+  it.each(cases)('opens nothing and sends nothing when %s', async (_name, options) => {
+    fakeTimers();
+    const added: string[] = [];
+    const addDoc = document.addEventListener.bind(document);
+    const addWin = window.addEventListener.bind(window);
+    document.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
+      added.push(type),
+      addDoc(type, ...rest)
+    )) as typeof document.addEventListener;
+    window.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
+      added.push(type),
+      addWin(type, ...rest)
+    )) as typeof window.addEventListener;
+    const fetchSpy = vi.fn();
+    vi.stubGlobal('fetch', fetchSpy);
+    try {
+      const t = createTelemetry(options);
+      t.log('info', 'x');
+      t.metric('m', 1);
+      t.startSpan('s').end();
+      t.exception(new Error('e'));
+      await t.flush();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(t.isEnabled()).toBe(false);
+      expect(t.status()).toMatchObject({ enabled: false, storage: 'none', buffered: 0, sent: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+      expect(added).toEqual([]);
+      expect(fetchSpy.mock.calls).toHaveLength(0);
+      expect(await indexedDB.databases()).toEqual([]);
+      await t.shutdown();
+    } finally {
+      document.addEventListener = addDoc;
+      window.addEventListener = addWin;
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('returns a no-op span with the invalid all-zero W3C ids', () => {
+    const span = createTelemetry({ enabled: false }).startSpan('x');
+    expect(span.traceId).toBe('0'.repeat(32));
+    expect(span.spanId).toBe('0'.repeat(16));
+  });
+});
+
+describe('consent', () => {
+  it('opting out stops collection, clears the outbox, and is remembered by the next client', async () => {
+    const failing = recordingTransport(() => ({
+      outcome: 'retry',
+      status: 503,
+      error: 'HTTP 503',
+      countsAsAttempt: true,
+    }));
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: failing.transport, outbox });
+    t.log('info', 'queued');
+    await t.flush();
+    expect(t.status().queued).toBe(1);
+    t.optOut();
+    await settle();
+    expect(t.isEnabled()).toBe(false);
+    expect(t.status().dropped.opted_out).toBe(1);
+    expect(await outbox.run((entries) => ({ put: [], del: [], result: entries.length }))).toBe(0);
+    t.log('info', 'ignored');
+
+    const wire = recordingTransport();
+    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    expect(next.isEnabled()).toBe(false);
+    next.optIn();
+    expect(next.isEnabled()).toBe(true);
+    next.log('info', 'after opt-in');
+    await next.flush();
+    expect(messages(wire.bodies)).toEqual(['after opt-in']);
+    await next.shutdown();
+    await t.shutdown();
+  });
+});

@@ -1,0 +1,60 @@
+import { vi } from 'vitest';
+import type { NativeBody } from '../../src/telemetry/records.js';
+import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
+
+export const OK: SendResult = { outcome: 'ok', status: 200 };
+export const OFFLINE: SendResult = {
+  outcome: 'retry',
+  status: 0,
+  error: 'TypeError: Failed to fetch',
+  countsAsAttempt: false,
+};
+export const HTTP = (status: number, retryAfterMs?: number): SendResult =>
+  status < 300
+    ? { outcome: 'ok', status }
+    : status === 408 || status === 429 || status >= 500
+      ? {
+          outcome: 'retry',
+          status,
+          error: `HTTP ${status}`,
+          countsAsAttempt: retryAfterMs === undefined && status !== 429,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        }
+      : { outcome: 'drop', status, error: `HTTP ${status}` };
+
+/**
+ * A transport that records every request and answers from `answer` (default: 200). Bodies are
+ * parsed so tests can assert on what went over the wire.
+ */
+export function recordingTransport(
+  answer: (request: SendRequest, index: number) => SendResult | Promise<SendResult> = () => OK,
+) {
+  const requests: SendRequest[] = [];
+  const bodies: NativeBody[] = [];
+  const transport: Transport = {
+    async send(request) {
+      requests.push(request);
+      bodies.push(JSON.parse(request.body) as NativeBody);
+      return answer(request, requests.length - 1);
+    },
+  };
+  return { transport, requests, bodies };
+}
+
+/** Fake only the timers the client uses; fake-indexeddb schedules with setImmediate, which stays real. */
+export function fakeTimers(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+}
+
+export function setVisibility(state: 'visible' | 'hidden'): void {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
+/** Lets promise chains and IndexedDB callbacks settle. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+export const messages = (bodies: NativeBody[]): string[] =>
+  bodies.flatMap((b) => b.logs.map((l) => l.message));

@@ -1,0 +1,424 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTelemetry } from '../../src/telemetry/client.js';
+import { utf8Length } from '../../src/telemetry/bytes.js';
+import { fallbackOutbox, memoryOutbox, type Outbox } from '../../src/telemetry/outbox.js';
+import { indexedDbOutbox } from '../../src/telemetry/outbox-idb.js';
+import {
+  fakeTimers,
+  HTTP,
+  messages,
+  OFFLINE,
+  OK,
+  recordingTransport,
+  setVisibility,
+  settle,
+} from './helpers.js';
+
+const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+const queuedIn = (outbox: Outbox) =>
+  outbox.run((entries) => ({ put: [], del: [], result: entries.reduce((n, e) => n + e.count, 0) }));
+
+afterEach(() => {
+  vi.useRealTimers();
+  setVisibility('visible');
+});
+
+describe('flush triggers', () => {
+  it('sends when the batch size is reached, without a flush() call', async () => {
+    fakeTimers();
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      batchSize: 5,
+    });
+    await vi.advanceTimersByTimeAsync(10); // the start-up drain
+    for (let i = 0; i < 4; i++) t.log('info', `m${i}`);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(wire.requests).toHaveLength(0);
+    t.log('info', 'm4');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(messages(wire.bodies)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    await t.shutdown();
+  });
+
+  it('sends on the flush interval timer', async () => {
+    fakeTimers();
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      flushIntervalMs: 5_000,
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    t.log('info', 'tick');
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(wire.requests).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(messages(wire.bodies)).toEqual(['tick']);
+    await t.shutdown();
+  });
+
+  it('writes buffered events to the outbox after persistDelayMs, before any send', async () => {
+    fakeTimers();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: recordingTransport().transport,
+      outbox,
+      persistDelayMs: 1_000,
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    t.log('info', 'a');
+    expect(await queuedIn(outbox)).toBe(0);
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect(await queuedIn(outbox)).toBe(1);
+    expect(t.status()).toMatchObject({ buffered: 0, queued: 1 });
+    await t.shutdown();
+  });
+
+  it.each(['visibilitychange', 'pagehide'])(
+    'sends everything at once on %s, with keepalive-safe headers',
+    async (event) => {
+      const wire = recordingTransport();
+      const t = createTelemetry({
+        endpoint: ENDPOINT,
+        token: 'secret',
+        transport: wire.transport,
+        persistDelayMs: 50,
+      });
+      await new Promise((r) => setTimeout(r, 10));
+      await settle();
+      t.log('info', 'persisted');
+      await new Promise((r) => setTimeout(r, 80));
+      await settle();
+      t.log('info', 'in memory');
+      if (event === 'visibilitychange') setVisibility('hidden');
+      else window.dispatchEvent(new Event('pagehide'));
+      // The requests start synchronously inside the event: an async step could be cut off by unload.
+      expect(wire.requests.length).toBeGreaterThan(0);
+      expect(messages(wire.bodies).sort()).toEqual(['in memory', 'persisted']);
+      for (const r of wire.requests) {
+        expect(r.unloading).toBe(true);
+        expect(r.contentType).toBe('text/plain;charset=UTF-8');
+        expect(r.headers).toEqual({});
+      }
+      expect(wire.bodies.every((b) => b.token === 'secret')).toBe(true);
+      await settle();
+      expect(t.status()).toMatchObject({ sent: 2, queued: 0 });
+      await t.shutdown();
+    },
+  );
+
+  it('retries at once when the browser comes back online', async () => {
+    let online = false;
+    const wire = recordingTransport(() => (online ? OK : OFFLINE));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, retryBaseMs: 60_000 });
+    t.log('info', 'offline');
+    await t.flush();
+    expect(t.status()).toMatchObject({ sent: 0, queued: 1 });
+    online = true;
+    window.dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(t.status().sent).toBe(1));
+    expect(t.status().queued).toBe(0);
+    await t.shutdown();
+  });
+
+  it('drains batches left in IndexedDB by an earlier page load at start-up', async () => {
+    const first = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: recordingTransport(() => OFFLINE).transport,
+    });
+    first.log('info', 'from the last visit');
+    await first.flush();
+    await first.shutdown();
+
+    const wire = recordingTransport();
+    const second = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    await vi.waitFor(() => expect(messages(wire.bodies)).toEqual(['from the last visit']));
+    await vi.waitFor(() => expect(second.status().sent).toBe(1));
+    await second.shutdown();
+  });
+});
+
+describe('retries', () => {
+  it('keeps a batch queued when the server answers 503, then backs off exponentially', async () => {
+    fakeTimers();
+    const wire = recordingTransport((_r, i) => (i < 3 ? HTTP(503) : OK));
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      retryBaseMs: 1_000,
+      random: () => 0.999,
+    });
+    t.log('info', 'survives');
+    await t.flush();
+    expect(wire.requests).toHaveLength(1);
+    // Attempt 1 failed: next try after ~1 s, then ~2 s, then ~4 s.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(wire.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(wire.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(wire.requests).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(4_100);
+    expect(wire.requests).toHaveLength(4);
+    expect(t.status()).toMatchObject({ sent: 1, queued: 0 });
+    expect(new Set(wire.bodies.map((b) => b.batchId)).size).toBe(1);
+    await t.shutdown();
+  });
+
+  it('honours Retry-After: nothing is sent before it, and the batch is kept', async () => {
+    fakeTimers();
+    const wire = recordingTransport((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    t.log('info', 'throttled');
+    await t.flush();
+    expect(t.status().pausedUntil).toBeGreaterThan(Date.now() + 119_000);
+    t.log('info', 'during the pause');
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(wire.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(21_000);
+    await t.flush();
+    expect(messages(wire.bodies.slice(1)).sort()).toEqual(['during the pause', 'throttled']);
+    expect(t.status()).toMatchObject({ sent: 2, queued: 0, pausedUntil: null });
+    expect(t.status().dropped.max_attempts).toBe(0);
+    await t.shutdown();
+  });
+
+  it('drops and counts a batch the server rejects with 400, and does not retry it', async () => {
+    const wire = recordingTransport(() => HTTP(400));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    t.log('info', 'bad');
+    t.log('info', 'batch');
+    await t.flush();
+    await t.flush();
+    expect(wire.requests).toHaveLength(1);
+    expect(t.status()).toMatchObject({ queued: 0, lastError: 'HTTP 400' });
+    expect(t.status().dropped.rejected).toBe(2);
+    await t.shutdown();
+  });
+
+  it('drops and counts a batch after maxAttempts server failures', async () => {
+    fakeTimers();
+    const wire = recordingTransport(() => HTTP(500));
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      maxAttempts: 3,
+      retryBaseMs: 10,
+      retryMaxMs: 10,
+    });
+    t.log('info', 'poison');
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(wire.requests).toHaveLength(3);
+    expect(t.status().dropped.max_attempts).toBe(1);
+    expect(t.status().queued).toBe(0);
+    await t.shutdown();
+  });
+
+  it('does not count network errors as attempts: offline for long loses nothing', async () => {
+    fakeTimers();
+    let online = false;
+    const wire = recordingTransport(() => (online ? OK : OFFLINE));
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      maxAttempts: 2,
+      retryBaseMs: 100,
+      retryMaxMs: 1_000,
+    });
+    t.log('info', 'patient');
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(wire.requests.length).toBeGreaterThan(5);
+    online = true;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(t.status()).toMatchObject({ sent: 1, queued: 0 });
+    expect(t.status().dropped.max_attempts).toBe(0);
+    await t.shutdown();
+  });
+
+  it('drops and counts batches older than maxAgeMs', async () => {
+    fakeTimers();
+    const wire = recordingTransport(() => OFFLINE);
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      maxAgeMs: 60_000,
+      retryBaseMs: 1_000,
+      retryMaxMs: 1_000,
+    });
+    t.log('info', 'stale');
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(61_000);
+    await t.flush();
+    expect(t.status().dropped.expired).toBe(1);
+    expect(t.status().queued).toBe(0);
+    await t.shutdown();
+  });
+});
+
+describe('caps', () => {
+  it('keeps at most maxQueuedEvents across buffer and outbox and counts the overflow', async () => {
+    const wire = recordingTransport(() => OFFLINE);
+    const outbox = memoryOutbox();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      maxQueuedEvents: 20,
+      batchSize: 1_000,
+    });
+    for (let i = 0; i < 50; i++) t.log('info', `e${i}`);
+    expect(t.status().buffered).toBe(20);
+    await t.flush();
+    for (let i = 50; i < 60; i++) t.log('info', `e${i}`);
+    await t.flush();
+    const s = t.status();
+    expect(await queuedIn(outbox)).toBe(20);
+    expect(s.queued + s.buffered).toBe(20);
+    expect(s.dropped.queue_full).toBe(40);
+    // The newest survive.
+    t.shutdown().catch(() => {});
+    const kept = await outbox.run((entries) => ({
+      put: [],
+      del: [],
+      result: entries.flatMap((e) => e.batch.logs.map((l) => l.message)),
+    }));
+    expect(kept).toEqual(Array.from({ length: 20 }, (_, i) => `e${40 + i}`));
+  });
+
+  it('splits events into batches that each fit maxBatchBytes, counting UTF-8 bytes', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      maxBatchBytes: 8_000,
+      batchSize: 1_000,
+    });
+    const text = 'é€😀'.repeat(100); // 900 UTF-8 bytes, 400 UTF-16 units
+    for (let i = 0; i < 40; i++) t.log('info', `n${i}`, { text });
+    await t.flush();
+    expect(wire.requests.length).toBeGreaterThan(4);
+    for (const r of wire.requests) expect(utf8Length(r.body)).toBeLessThanOrEqual(8_000);
+    expect(messages(wire.bodies)).toEqual(Array.from({ length: 40 }, (_, i) => `n${i}`));
+    await t.shutdown();
+  });
+
+  it('replaces the payload of a single event larger than a batch, and counts it', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, maxBatchBytes: 4_096 });
+    const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(1_000)]));
+    t.log('info', 'huge', big);
+    await t.flush();
+    const log = wire.bodies[0]!.logs[0]!;
+    expect(log.message).toBe('huge');
+    expect(Object.keys(log.context)).toEqual(['_truncated']);
+    expect(String(log.context._truncated)).toMatch(/^\d+ bytes$/);
+    expect(t.status().truncated).toBe(1);
+    await t.shutdown();
+  });
+});
+
+describe('storage failures', () => {
+  it('falls back to memory when IndexedDB cannot open, and still delivers', async () => {
+    const broken = {
+      open: () => {
+        throw new DOMException('blocked', 'InvalidStateError');
+      },
+      databases: () => Promise.resolve([]),
+    };
+    vi.stubGlobal('indexedDB', broken);
+    try {
+      const wire = recordingTransport();
+      const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+      t.log('info', 'still here');
+      await t.flush();
+      expect(t.status().storage).toBe('memory');
+      expect(messages(wire.bodies)).toEqual(['still here']);
+      await t.shutdown();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('falls back to memory when a write fails (quota exceeded) and keeps the events', async () => {
+    let fail = false;
+    const idb = indexedDbOutbox('quota-test');
+    const flaky: Outbox = {
+      kind: 'indexeddb',
+      run: (op) => (fail ? Promise.reject(new DOMException('full', 'QuotaExceededError')) : idb.run(op)),
+      clear: () => idb.clear(),
+    };
+    const diagnostics: string[] = [];
+    const wire = recordingTransport(() => OFFLINE);
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: fallbackOutbox(flaky, () => diagnostics.push('fallback')),
+    });
+    t.log('info', 'before');
+    await t.flush();
+    fail = true;
+    t.log('info', 'after');
+    await t.flush();
+    expect(t.status().storage).toBe('memory');
+    expect(diagnostics).toEqual(['fallback']);
+    expect(t.status().dropped.storage_error).toBe(0);
+    expect(t.status().buffered + t.status().queued).toBeGreaterThanOrEqual(1);
+    await t.shutdown();
+  });
+});
+
+describe('exactly once', () => {
+  it('two tabs draining one IndexedDB outbox never send the same batch twice', async () => {
+    const seen: string[] = [];
+    const slow = recordingTransport(async (r) => {
+      seen.push((JSON.parse(r.body) as { batchId: string }).batchId);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return OK;
+    });
+    const writer = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: recordingTransport(() => OFFLINE).transport,
+      batchSize: 1_000,
+      maxBatchBytes: 2_048,
+    });
+    for (let i = 0; i < 60; i++) writer.log('info', `e${i}`, { pad: 'x'.repeat(200) });
+    await writer.flush();
+    await writer.shutdown();
+
+    const tabA = createTelemetry({ endpoint: ENDPOINT, transport: slow.transport });
+    const tabB = createTelemetry({ endpoint: ENDPOINT, transport: slow.transport });
+    await Promise.all([tabA.flush(), tabB.flush(), tabA.flush(), tabB.flush()]);
+    await settle();
+    expect(seen.length).toBeGreaterThan(5);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(messages(slow.bodies).sort()).toEqual(Array.from({ length: 60 }, (_, i) => `e${i}`).sort());
+    await Promise.all([tabA.shutdown(), tabB.shutdown()]);
+  });
+
+  it('resends a batch whose unload send got no answer with the same batchId, so the server can dedupe it', async () => {
+    const lost = recordingTransport(() => OFFLINE);
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: lost.transport });
+    t.log('info', 'maybe delivered');
+    setVisibility('hidden');
+    await settle();
+    await t.shutdown();
+    const firstId = lost.bodies[0]!.batchId;
+
+    const wire = recordingTransport();
+    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    await vi.waitFor(() => expect(wire.bodies.map((b) => b.batchId)).toEqual([firstId]));
+    await next.shutdown();
+  });
+});
