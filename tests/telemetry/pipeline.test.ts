@@ -323,7 +323,7 @@ describe('caps', () => {
     const log = wire.bodies[0]!.logs[0]!;
     expect(log.message).toBe('huge');
     expect(Object.keys(log.context)).toEqual(['_truncated']);
-    expect(String(log.context._truncated)).toMatch(/^\d+ bytes$/);
+    expect(log.context._truncated as string).toMatch(/^\d+ bytes$/);
     expect(t.status().truncated).toBe(1);
     await t.shutdown();
   });
