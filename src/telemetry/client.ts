@@ -166,7 +166,8 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     }),
     trace: guard((name, durationMs, attributes) => {
       if (!pipeline) return;
-      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0)
+      // A span cannot have started before the epoch: such a duration is a unit mistake.
+      if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs <= options.now()))
         return pipeline.drop('invalid', 1);
       addSpan(name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, options.random) });
     }),

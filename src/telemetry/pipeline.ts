@@ -4,7 +4,7 @@ import type { ResolvedOptions } from './config.js';
 import { encodeNative } from './encoders/native.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { appendOp, claimOp, markClaimedOp, settleOp, type SizedItem } from './outbox-ops.js';
-import type { BatchItems, Kind, Resource } from './records.js';
+import type { BatchItems, Kind, LogRecord, MetricRecord, Resource, SpanRecord } from './records.js';
 import { emptyDropped, type DropReason, type TelemetryStatus } from './status.js';
 import type { SendResult, Transport } from './transport.js';
 
@@ -37,6 +37,32 @@ const ENVELOPE_BYTES = 2048;
 // A claim older than this is taken over: Chrome cancels keepalive requests 30 s after the page is gone.
 const CLAIM_LEASE_MS = 60_000;
 const CLAIMS_PER_ROUND = 4;
+const TIMESTAMP_GROWTH = 16;
+const cut = (text: string): string => text.slice(0, 256);
+
+/**
+ * One event larger than a whole batch: keep the event and its identity, replace its payload with a
+ * marker and cut its strings, so it fits any batch (each string then holds at most 1 KiB of UTF-8).
+ */
+function shrink(kind: Kind, item: Item['item'], bytes: number): Item['item'] {
+  const marker = { _truncated: `${bytes} bytes` };
+  if (kind === 'logs') {
+    const log = item as LogRecord;
+    const out: LogRecord = {
+      timestamp: log.timestamp,
+      level: log.level,
+      message: cut(log.message),
+      context: marker,
+    };
+    if (log.exception) out.exception = { type: cut(log.exception.type), message: cut(log.exception.message) };
+    if (log.traceId !== undefined) out.traceId = log.traceId;
+    if (log.spanId !== undefined) out.spanId = log.spanId;
+    return out;
+  }
+  if (kind === 'traces')
+    return { ...(item as SpanRecord), name: cut((item as SpanRecord).name), attributes: marker };
+  return { ...(item as MetricRecord), name: cut((item as MetricRecord).name), labels: marker };
+}
 
 export function createPipeline(deps: PipelineDeps) {
   const { options, outbox, transport } = deps;
@@ -71,19 +97,12 @@ export function createPipeline(deps: PipelineDeps) {
   function sized(items: Item[]): SizedItem[] {
     const limit = options.maxBatchBytes - ENVELOPE_BYTES;
     return items.map(({ kind, item }) => {
-      let bytes = utf8Length(JSON.stringify(item));
+      // ISO timestamps on the wire are longer than the epoch numbers stored.
+      let bytes = utf8Length(JSON.stringify(item)) + TIMESTAMP_GROWTH;
       if (bytes <= limit) return { kind, item, bytes };
-      // One event larger than a whole batch: keep the event, replace its payload with a marker.
-      const marker = { _truncated: `${bytes} bytes` };
-      const small = {
-        ...item,
-        ...('context' in item ? { context: marker } : {}),
-        ...('labels' in item ? { labels: marker } : {}),
-        ...('attributes' in item ? { attributes: marker } : {}),
-      };
-      if ('message' in small) small.message = small.message.slice(0, 1024);
+      const small = shrink(kind, item, bytes);
       counts.truncated++;
-      bytes = utf8Length(JSON.stringify(small));
+      bytes = utf8Length(JSON.stringify(small)) + TIMESTAMP_GROWTH;
       return { kind, item: small, bytes };
     });
   }
@@ -142,11 +161,16 @@ export function createPipeline(deps: PipelineDeps) {
 
   async function send(entry: OutboxEntry, unloading: boolean): Promise<SendResult> {
     const token = options.token;
-    const body = encodeNative(entry.batch, {
-      resource: deps.resource,
-      sentAt: now(),
-      ...(unloading && token !== undefined ? { token } : {}),
-    });
+    let body: string;
+    try {
+      body = encodeNative(entry.batch, {
+        resource: deps.resource,
+        sentAt: now(),
+        ...(unloading && token !== undefined ? { token } : {}),
+      });
+    } catch (error) {
+      return { outcome: 'drop', status: 0, error: `encode: ${String(error)}` };
+    }
     counts.inFlight += entry.count;
     try {
       // Unload sends use a CORS-safelisted content type and no custom header, so no preflight.
@@ -289,8 +313,12 @@ export function createPipeline(deps: PipelineDeps) {
     open = null;
     if (entries.length === 0) return;
     const sends = entries.map((entry) => send(entry, true));
-    void enqueue(() => outbox.run(markClaimedOp(deps.pageId, now(), entries)));
-    entries.forEach((entry, i) => void sends[i]!.then((result) => settle(entry, result)));
+    enqueue(() => outbox.run(markClaimedOp(deps.pageId, now(), entries))).catch((error: unknown) => {
+      counts.lastError = `outbox: ${String(error)}`;
+    });
+    entries.forEach((entry, i) => {
+      sends[i]!.then((result) => settle(entry, result)).catch(() => undefined);
+    });
   }
 
   function status(): Omit<TelemetryStatus, 'enabled'> {

@@ -30,15 +30,17 @@ const BEARER = /([Bb]earer\s+)[A-Za-z0-9._~+/-]+=*/g;
 
 /** Cuts a string to `max` UTF-16 units (never splitting a surrogate pair) and scrubs emails and tokens. */
 export function cleanString(value: string, max: number = LIMITS.string): string {
-  let s = value;
+  // Scrub before cutting, or an email straddling the cut would leave its first half behind. Only a
+  // margin past the cut is scanned, so a 2 MB string costs no more than a short one.
+  let s = value.length > max ? value.slice(0, max + 128) : value;
+  if (MAYBE_PII.test(s)) {
+    s = s.replace(EMAIL, '[email]').replace(JWT, '[token]').replace(BEARER, '$1[token]');
+  }
   if (s.length > max) {
     let end = max;
     const code = s.charCodeAt(end - 1);
     if (code >= 0xd800 && code <= 0xdbff) end--;
     s = `${s.slice(0, end)}…[truncated ${value.length - end} chars]`;
-  }
-  if (MAYBE_PII.test(s)) {
-    s = s.replace(EMAIL, '[email]').replace(JWT, '[token]').replace(BEARER, '$1[token]');
   }
   return s;
 }
@@ -147,6 +149,7 @@ export function sanitizeAttributes(value: unknown): Attributes {
 /** A message argument to a capped, scrubbed string. */
 export function sanitizeMessage(value: unknown): string {
   if (typeof value === 'string') return cleanString(value, LIMITS.message);
+  if (value === undefined) return 'undefined';
   const v = sanitize(value);
   return cleanString(typeof v === 'string' ? v : safeStringify(v), LIMITS.message);
 }
@@ -180,7 +183,7 @@ export function exceptionInfo(error: unknown): ExceptionInfo {
 export function pageUrl(): string | undefined {
   try {
     if (typeof location === 'undefined') return undefined;
-    return location.origin + location.pathname;
+    return cleanString(location.origin + location.pathname);
   } catch {
     return undefined;
   }

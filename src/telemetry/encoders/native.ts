@@ -9,7 +9,9 @@ export interface EncodeContext {
   token?: string;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+// Date#toISOString throws outside ±8.64e15 ms; a bad clock must not make a batch unsendable.
+const iso = (ms: number): string =>
+  new Date(Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : 0).toISOString();
 
 /** The native JSON body (DESIGN.md section 3); timestamps become ISO strings. */
 export function toNativeBody(batch: Batch, ctx: EncodeContext): NativeBody {
