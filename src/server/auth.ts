@@ -1,0 +1,15 @@
+/** Token comparison for the ingest endpoint. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Constant-time comparison, so response timing does not reveal how much of a guess was right.
+ * Both sides are hashed first because `timingSafeEqual` needs equal lengths, and comparing
+ * lengths directly would leak the token's length.
+ */
+export function tokenMatches(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

@@ -1,0 +1,87 @@
+/** The `pwa-telemetry` command line: `serve`, `--help`. */
+import { resolve } from 'node:path';
+import { OptionsError, parseServeArgs } from './options.js';
+import { startServer } from './server.js';
+
+/** What the CLI touches outside itself, passed in so tests run it in-process. */
+export interface CliIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Resolves when the server should stop (SIGINT or SIGTERM for the real process). */
+  untilStopped(): Promise<void>;
+}
+
+export const USAGE = `Usage: pwa-telemetry <command> [options]
+
+Commands:
+  serve                    run the ingest server (POST /ingest, GET /health)
+
+Options for serve (flags win over the environment):
+  --port <n>               TELEMETRY_PORT            default 8787
+  --host <address>         TELEMETRY_HOST            default 127.0.0.1
+  --data-dir <path>        TELEMETRY_DATA_DIR        default ./.data/telemetry
+  --token <secret>         TELEMETRY_TOKEN           default none (auth off)
+  --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
+  --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
+  --max-body-bytes <n>                               default 1048576
+  --help                   show this text`;
+
+/** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */
+export async function runCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo = processIo(),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (command !== 'serve') {
+    io.stderr(command === undefined ? 'missing command' : `unknown command "${command}"`);
+    io.stderr(USAGE);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(USAGE);
+    return 0;
+  }
+
+  let options;
+  try {
+    options = parseServeArgs(rest, env);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    io.stderr(`pwa-telemetry: ${error.message} (see pwa-telemetry --help)`);
+    return 2;
+  }
+
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (error) {
+    io.stderr(`pwa-telemetry: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  io.stdout(`pwa-telemetry ingest server listening on ${server.url}/ingest`);
+  io.stdout(`storing JSONL in ${resolve(options.dataDir)}`);
+  await io.untilStopped();
+  await server.close();
+  io.stdout('stopped');
+  return 0;
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+    untilStopped: () =>
+      new Promise((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop).off('SIGTERM', stop);
+          done();
+        };
+        process.on('SIGINT', stop).on('SIGTERM', stop);
+      }),
+  };
+}

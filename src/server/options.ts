@@ -1,0 +1,160 @@
+/** Ingest server options: defaults, and parsing of the `serve` command line and environment. */
+
+/** A token bucket: at most `requests` requests per `perMs` milliseconds, refilled continuously. */
+export interface RateLimit {
+  requests: number;
+  perMs: number;
+}
+
+export interface ServerOptions {
+  /**
+   * TCP port to listen on; 0 picks a free one (tests).
+   * @default 8787
+   */
+  port: number;
+  /**
+   * Interface to bind. Loopback by default so a dev server is not reachable from the network.
+   * @default '127.0.0.1'
+   */
+  host: string;
+  /**
+   * Root of the JSONL store, relative to the working directory unless absolute.
+   * @default './.data/telemetry'
+   */
+  dataDir: string;
+  /**
+   * Shared secret expected in `X-Telemetry-Token` (or the body's `token`). Undefined turns auth off.
+   * @default undefined
+   */
+  token: string | undefined;
+  /**
+   * Day files older than this many days before today (UTC) are deleted.
+   * @default 30
+   */
+  retentionDays: number;
+  /**
+   * Value of `Access-Control-Allow-Origin` on every answer.
+   * @default '*'
+   */
+  corsOrigin: string;
+  /**
+   * Largest accepted body in bytes, checked on the wire and again after decompression.
+   * @default 1_048_576
+   */
+  maxBodyBytes: number;
+  /**
+   * Per client IP.
+   * @default { requests: 120, perMs: 60_000 }
+   */
+  rateLimit: RateLimit;
+  /**
+   * Clock in epoch milliseconds: day files, `received_at`, rate limits and retention all read it.
+   * @default Date.now
+   */
+  now: () => number;
+  /**
+   * Where unexpected failures (a store write that failed, a retention sweep) are reported; the
+   * client only ever sees a status code.
+   * @default writes the error to stderr
+   */
+  onError: (error: unknown) => void;
+}
+
+/** Thrown for a bad command-line flag or environment value; the message names the culprit. */
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+export function defaultOptions(): ServerOptions {
+  return {
+    port: 8787,
+    host: '127.0.0.1',
+    dataDir: './.data/telemetry',
+    token: undefined,
+    retentionDays: 30,
+    corsOrigin: '*',
+    maxBodyBytes: 1_048_576,
+    rateLimit: { requests: 120, perMs: 60_000 },
+    now: Date.now,
+    onError: (error) => console.error('[pwa-telemetry]', error),
+  };
+}
+
+/** Fills in defaults and rejects values the server cannot run with. */
+export function resolveOptions(options: Partial<ServerOptions> = {}): ServerOptions {
+  const resolved = { ...defaultOptions(), ...options };
+  checkInteger('port', resolved.port, 0, 65_535);
+  checkInteger('retentionDays', resolved.retentionDays, 1);
+  checkInteger('maxBodyBytes', resolved.maxBodyBytes, 1);
+  checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
+  checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
+  return resolved;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Setting {
+  flag: string;
+  env?: string;
+  apply(options: ServerOptions, value: string, source: string): void;
+}
+
+const SETTINGS: readonly Setting[] = [
+  { flag: '--port', env: 'TELEMETRY_PORT', apply: (o, v, s) => (o.port = parseInteger(v, s, 0, 65_535)) },
+  { flag: '--host', env: 'TELEMETRY_HOST', apply: (o, v) => (o.host = v) },
+  { flag: '--data-dir', env: 'TELEMETRY_DATA_DIR', apply: (o, v) => (o.dataDir = v) },
+  { flag: '--token', env: 'TELEMETRY_TOKEN', apply: (o, v) => (o.token = v) },
+  {
+    flag: '--retention-days',
+    env: 'TELEMETRY_RETENTION_DAYS',
+    apply: (o, v, s) => (o.retentionDays = parseInteger(v, s, 1)),
+  },
+  { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
+  { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
+];
+
+/**
+ * Options for `serve` from its flags (`--port 9000` or `--port=9000`) and `TELEMETRY_*` variables.
+ * Flags win over the environment. An empty environment variable counts as unset, so
+ * `TELEMETRY_TOKEN=` in a shell does not switch auth on with an empty secret.
+ * @throws OptionsError naming the flag or variable at fault
+ */
+export function parseServeArgs(argv: readonly string[], env: Env): ServerOptions {
+  const options = defaultOptions();
+  for (const setting of SETTINGS) {
+    if (setting.env === undefined) continue;
+    const value = env[setting.env];
+    if (value !== undefined && value !== '') setting.apply(options, value, setting.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const setting = SETTINGS.find((s) => s.flag === flag);
+    if (!setting) throw new OptionsError(`unknown option ${flag}`);
+    const next = argv[i + 1];
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else if (next !== undefined && !next.startsWith('--')) value = argv[++i];
+    if (value === undefined || value === '') throw new OptionsError(`${flag} needs a value`);
+    setting.apply(options, value, flag);
+  }
+  return options;
+}
+
+function parseInteger(value: string, source: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new OptionsError(`${source} must be ${range(min, max)}, got "${value}"`);
+  return n;
+}
+
+function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OptionsError(`${name} must be ${range(min, max)}, got ${String(value)}`);
+  }
+}
+
+function range(min: number, max: number): string {
+  return max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+}

@@ -1,0 +1,51 @@
+/** Starts the ingest server: store, handler, listening socket and retention sweeps. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createIngestHandler } from './ingest.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import { startRetention } from './retention.js';
+import { openStore, type Store } from './store.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8787`; the native endpoint is `${url}/ingest`. */
+  url: string;
+  /** The bound port (the real one when `port` was 0). */
+  port: number;
+  store: Store;
+  /** Stops listening, drops open connections and waits for queued writes. */
+  close(): Promise<void>;
+}
+
+export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const options = resolveOptions(input);
+  const store = await openStore(options.dataDir);
+  const server = createServer(createIngestHandler(options, store));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const retention = startRetention(options);
+  // Awaited so a caller (or test) sees expired files gone once the server is up.
+  await retention.firstSweep;
+
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        retention.stop();
+        server.close(() => resolve());
+        // Idle keep-alive connections would otherwise hold close() open for seconds.
+        server.closeIdleConnections();
+      }).then(() => store.idle());
+      return closing;
+    },
+  };
+}
