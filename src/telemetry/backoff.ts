@@ -2,8 +2,8 @@ import type { Random } from './records.js';
 
 /**
  * Delay before retry number `attempt` (1-based): exponential from `baseMs`, capped at `maxMs`, with
- * "full jitter" (a uniform draw below the cap) so a fleet of pages recovering from one outage does
- * not retry in step.
+ * "equal jitter" (uniform in [ceiling/2, ceiling]) so a fleet of pages recovering from one outage
+ * does not retry in step, while no retry comes sooner than half the schedule.
  */
 export function backoffDelay(
   attempt: number,

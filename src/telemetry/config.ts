@@ -33,9 +33,9 @@ export interface TelemetryOptions {
   maxAttempts?: number;
   /** Age after which an undelivered batch is dropped and counted as `expired`. @default 604800000 (7 days) */
   maxAgeMs?: number;
-  /** Largest encoded batch in bytes; larger ones are split. Keep at or under the 64 KiB keepalive budget. @default 60000 */
+  /** Largest encoded batch in bytes; larger ones are split. Capped at 60000 (the keepalive budget). @default 60000 */
   maxBatchBytes?: number;
-  /** First retry delay; doubles per attempt with full jitter. @default 2000 */
+  /** First retry delay; doubles per failure with jitter. @default 2000 */
   retryBaseMs?: number;
   /** Longest retry delay. @default 300000 */
   retryMaxMs?: number;
@@ -99,7 +99,11 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     maxQueuedEvents: Math.floor(positive(options.maxQueuedEvents, DEFAULTS.maxQueuedEvents)),
     maxAttempts: Math.floor(positive(options.maxAttempts, DEFAULTS.maxAttempts)),
     maxAgeMs: positive(options.maxAgeMs, DEFAULTS.maxAgeMs),
-    maxBatchBytes: Math.floor(positive(options.maxBatchBytes, DEFAULTS.maxBatchBytes, 1024)),
+    // Never above the keepalive budget: a batch must be sendable while the page unloads.
+    maxBatchBytes: Math.min(
+      DEFAULTS.maxBatchBytes,
+      Math.floor(positive(options.maxBatchBytes, DEFAULTS.maxBatchBytes, 1024)),
+    ),
     retryBaseMs: positive(options.retryBaseMs, DEFAULTS.retryBaseMs, 0),
     retryMaxMs: positive(options.retryMaxMs, DEFAULTS.retryMaxMs, 0),
     outbox: options.outbox,

@@ -54,8 +54,9 @@ export function indexedDbOutbox(dbName: string = OUTBOX_DB): Outbox {
         return attempt(op);
       }
     },
-    clear(): Promise<void> {
-      return clear(open());
+    async clear(): Promise<void> {
+      // async: idb-keyval opens the database synchronously, and open() throws in opaque origins.
+      await clear(open());
     },
   };
 }

@@ -59,7 +59,8 @@ export function memoryOutbox(): Outbox {
     run<R>(op: OutboxOp<R>): Promise<R> {
       try {
         const sorted = [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-        const change = op(sorted);
+        // Ops get copies, as they would from IndexedDB, so one that mutates its input changes nothing.
+        const change = op(structuredClone(sorted));
         for (const key of change.del) entries.delete(key);
         // structuredClone keeps callers from mutating stored entries, as IndexedDB would.
         for (const entry of change.put) entries.set(entry.key, structuredClone(entry));
@@ -90,13 +91,19 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
       try {
         return await primary.run(op);
       } catch (error) {
-        current = memoryOutbox();
-        onFallback(error);
+        // Several runs may fail at once: only the first switches, or later ones would lose its writes.
+        if (current === primary) {
+          current = memoryOutbox();
+          onFallback(error);
+        }
         return current.run(op);
       }
     },
     async clear(): Promise<void> {
-      await Promise.allSettled([primary.clear(), current === primary ? undefined : current.clear()]);
+      await Promise.allSettled([
+        Promise.resolve().then(() => primary.clear()),
+        current === primary ? undefined : current.clear(),
+      ]);
     },
   };
 }

@@ -19,9 +19,28 @@ export const LIMITS = {
 
 export const REDACTED = '[REDACTED]';
 
-// Keys whose values are credentials or personal data whatever they hold.
-const SENSITIVE_KEY =
-  /pass(word|wd)?|secret|token|auth|cookie|api[-_]?key|credential|email|phone|ssn|credit.?card|card.?number|cvv/i;
+// Keys whose values are credentials or personal data whatever they hold. Keys are split into words
+// (camelCase, snake_case, kebab-case) so `authToken` matches but `author` and `className` do not.
+const SENSITIVE_WORDS = new Set(
+  'password passwd pwd pass passphrase secret token auth authorization cookie credential credentials email phone ssn cvv pin otp jwt bearer session'.split(
+    ' ',
+  ),
+);
+const SENSITIVE_JOINED = /apikey|creditcard|cardnumber|privatekey|clientsecret|setcookie/;
+const WORD_SPLIT = /[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/;
+// Context keys repeat call after call: remember each verdict (bounded, cleared when full).
+const keyVerdicts = new Map<string, boolean>();
+
+export function isSensitiveKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    const words = key.split(WORD_SPLIT).map((w) => w.toLowerCase());
+    verdict = words.some((w) => SENSITIVE_WORDS.has(w)) || SENSITIVE_JOINED.test(words.join(''));
+    if (keyVerdicts.size >= 1000) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
 // The test is a cheap pre-check: only strings containing '@' or 'eyJ' or 'earer ' pay for the replaces.
 const MAYBE_PII = /@|eyJ|earer /;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
@@ -86,8 +105,9 @@ function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): Js
     try {
       if (Array.isArray(obj) || obj instanceof Set)
         return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
-      if (obj instanceof Map) return sanitizeEntries(Array.from(obj.entries()), depth, seen);
-      return sanitizeEntries(Object.entries(obj), depth, seen);
+      if (obj instanceof Map) return sanitizeEntries(Array.from(obj.keys()), (k) => obj.get(k), depth, seen);
+      const record = obj as Record<string, unknown>;
+      return sanitizeEntries(Object.keys(record), (k) => record[k as string], depth, seen);
     } finally {
       seen.delete(obj);
     }
@@ -104,20 +124,32 @@ function sanitizeList(list: unknown[], depth: number, seen: WeakSet<object>): Js
   return out;
 }
 
-function sanitizeEntries(entries: [unknown, unknown][], depth: number, seen: WeakSet<object>): Attributes {
+function sanitizeEntries(
+  keys: unknown[],
+  read: (key: unknown) => unknown,
+  depth: number,
+  seen: WeakSet<object>,
+): Attributes {
   const out: Attributes = {};
-  const n = Math.min(entries.length, LIMITS.keys);
+  const n = Math.min(keys.length, LIMITS.keys);
   for (let i = 0; i < n; i++) {
-    const [rawKey, raw] = entries[i]!;
-    const key = cleanString(String(rawKey), 128);
-    if (SENSITIVE_KEY.test(key)) {
+    const rawKey = keys[i];
+    const key =
+      typeof rawKey === 'string' && rawKey.length <= 128 ? rawKey : cleanString(String(rawKey), 128);
+    if (isSensitiveKey(key)) {
       out[key] = REDACTED;
       continue;
     }
-    const v = sanitizeValue(raw, depth + 1, seen);
+    let v: JsonValue | undefined;
+    try {
+      v = sanitizeValue(read(rawKey), depth + 1, seen);
+    } catch {
+      // A getter that throws loses only its own key.
+      v = '[Unserializable]';
+    }
     if (v !== undefined) out[key] = v;
   }
-  if (entries.length > n) out['…'] = `${entries.length - n} more keys`;
+  if (keys.length > n) out['…'] = `${keys.length - n} more keys`;
   return out;
 }
 

@@ -115,6 +115,6 @@ export function hexId(bytes: number, random?: Random): string {
     const rnd = random ?? Math.random;
     for (let i = 0; i < bytes * 2; i++) out += HEX[Math.floor(rnd() * 16) & 15]!;
   }
-  // W3C Trace Context: an all-zero id is invalid.
-  return /^0+$/.test(out) ? hexId(bytes, random) : out;
+  // W3C Trace Context: an all-zero id is invalid. Not re-rolled: an injected random may be stuck at 0.
+  return /^0+$/.test(out) ? `${out.slice(0, -1)}1` : out;
 }

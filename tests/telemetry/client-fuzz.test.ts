@@ -35,7 +35,7 @@ function hostileValues(): unknown[] {
   );
   let deep: Record<string, unknown> = {};
   const root = deep;
-  for (let i = 0; i < 200; i++) deep = (deep.next = {});
+  for (let i = 0; i < 200; i++) deep = deep.next = {};
   const rejected = Promise.reject(new Error('late'));
   rejected.catch(() => {});
   const noProto = Object.create(null) as Record<string, unknown>;
