@@ -13,7 +13,8 @@ import { fetchTransport } from './transport.js';
 export interface Span {
   readonly traceId: string;
   readonly spanId: string;
-  end(attributes?: Record<string, unknown>): void;
+  /** Records the span; `status` 'error' marks a failed operation (OTLP status code ERROR). */
+  end(attributes?: Record<string, unknown>, status?: 'ok' | 'error'): void;
 }
 
 /** Where a span hangs in a trace: pass a parent span (or its ids) to make a child. */
@@ -134,7 +135,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     name: unknown,
     durationMs: number,
     attributes: unknown,
-    ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId'>,
+    ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId' | 'status'>,
   ): void {
     const span: SpanRecord = {
       timestamp: options.now() - durationMs,
@@ -144,6 +145,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       attributes: sanitizeAttributes(attributes),
     };
     if (ids.parentSpanId === undefined) delete span.parentSpanId;
+    if (ids.status === undefined) delete span.status;
     pipeline!.add('traces', span);
   }
 
@@ -184,7 +186,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
         return {
           traceId,
           spanId,
-          end: guard((endAttributes?: Record<string, unknown>) => {
+          end: guard((endAttributes?: Record<string, unknown>, status?: 'ok' | 'error') => {
             if (ended || !pipeline) return;
             ended = true;
             const attrs = endAttributes ? { ...attributes, ...endAttributes } : attributes;
@@ -192,6 +194,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
               traceId,
               spanId,
               parentSpanId: validParent ? parent.spanId : undefined,
+              status: status === 'ok' || status === 'error' ? status : undefined,
             });
           }),
         };

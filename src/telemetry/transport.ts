@@ -71,8 +71,13 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const now = options.now ?? Date.now;
 
+  // Taken once, at creation: an app's fetch instrumentation installed later must not see (and trace)
+  // telemetry's own requests.
+  const doFetch: typeof fetch | undefined =
+    options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+
   async function attempt(request: SendRequest, keepalive: boolean): Promise<SendResult> {
-    const doFetch = options.fetch ?? globalThis.fetch;
+    if (!doFetch) throw new TypeError('fetch is not available');
     const init: RequestInit = {
       method: 'POST',
       body: request.body,

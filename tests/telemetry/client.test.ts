@@ -94,14 +94,16 @@ describe('createTelemetry records', () => {
     await t.shutdown();
   });
 
-  it('ends a span once however often end() is called', async () => {
+  it('ends a span once however often end() is called, with the status given first', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
     const span = t.startSpan('once');
-    span.end();
-    span.end();
+    span.end({}, 'error');
+    span.end({}, 'ok');
     await t.flush();
-    expect(wire.bodies.flatMap((b) => b.traces)).toHaveLength(1);
+    const traces = wire.bodies.flatMap((b) => b.traces);
+    expect(traces).toHaveLength(1);
+    expect(traces[0]!.status).toBe('error');
     await t.shutdown();
   });
 });

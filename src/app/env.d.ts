@@ -1,0 +1,16 @@
+/// <reference types="vite/client" />
+import type { telemetry } from '../telemetry/index.js';
+
+declare global {
+  /** Build-time env of the demo app, besides the library's `VITE_TELEMETRY_*` (see .env.example). */
+  interface ImportMetaEnv {
+    readonly VITE_FEATURE_TELEMETRY?: string;
+    readonly VITE_TELEMETRY_APP?: string;
+    readonly VITE_TELEMETRY_VERSION?: string;
+  }
+
+  interface Window {
+    /** The app's telemetry client: the one handle end-to-end tests drive the app through. */
+    __telemetry: typeof telemetry;
+  }
+}
