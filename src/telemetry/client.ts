@@ -3,6 +3,7 @@ import { inSample, isOptedOut, sessionId as loadSessionId, setOptedOut } from '.
 import { watchLifecycle } from './lifecycle.js';
 import { fallbackOutbox, memoryOutbox, type Outbox } from './outbox.js';
 import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
+import { defaultLockManager, ownerLocks } from './owner-lock.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { exceptionInfo, pageUrl, sanitizeAttributes, sanitizeMessage } from './privacy.js';
 import { hexId, type LogLevel, type LogRecord, type SpanRecord } from './records.js';
@@ -97,6 +98,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       sessionId: session,
       pageId: newId(),
       newId,
+      locks: ownerLocks(options.locks === undefined ? defaultLockManager() : options.locks),
     });
     pipeline = p;
     detach = watchLifecycle({ onLeave: () => p.leave(), onReturn: () => void p.resume() });

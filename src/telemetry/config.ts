@@ -43,6 +43,8 @@ export interface TelemetryOptions {
   outbox?: Outbox;
   /** Sends one encoded body. @default fetch with a page-wide keepalive budget */
   transport?: Transport;
+  /** Web Locks, to tell live pages from dead ones sharing the outbox; null to rely on claim leases. @default navigator.locks */
+  locks?: LockManager | null;
   /** Clock in epoch ms. @default Date.now */
   now?: () => number;
   /** Randomness for sampling, jitter and ids in tests. @default crypto.getRandomValues / Math.random */
@@ -55,8 +57,9 @@ export interface TelemetryOptions {
 
 /** Options with every default applied. */
 export interface ResolvedOptions extends Required<
-  Omit<TelemetryOptions, 'endpoint' | 'token' | 'outbox' | 'transport' | 'random'>
+  Omit<TelemetryOptions, 'endpoint' | 'token' | 'outbox' | 'transport' | 'random' | 'locks'>
 > {
+  locks: LockManager | null | undefined;
   endpoint: string | undefined;
   token: string | undefined;
   outbox: Outbox | undefined;
@@ -108,6 +111,7 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     retryMaxMs: positive(options.retryMaxMs, DEFAULTS.retryMaxMs, 0),
     outbox: options.outbox,
     transport: options.transport,
+    locks: options.locks,
     now: typeof options.now === 'function' ? options.now : Date.now,
     random: options.random,
     onDiagnostic: typeof options.onDiagnostic === 'function' ? options.onDiagnostic : () => {},

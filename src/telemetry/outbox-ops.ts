@@ -149,6 +149,8 @@ export interface ClaimParams {
   now: number;
   /** A claim older than this is treated as abandoned (its page died mid-send). */
   leaseMs: number;
+  /** Pages known to be alive (Web Locks), or null when unknown: then only the lease frees claims. */
+  live?: Set<string> | null;
   maxAgeMs: number;
   /** Claim at most this many entries. */
   limit: number;
@@ -160,6 +162,12 @@ export interface ClaimResult {
   queued: number;
   /** Earliest `nextAttemptAt` among entries left waiting, or null. */
   nextAttemptAt: number | null;
+}
+
+function isFree(e: OutboxEntry, p: ClaimParams): boolean {
+  if (e.claimedBy === undefined || p.now - (e.claimedAt ?? 0) > p.leaseMs) return true;
+  // A drain's claim dies with its page; an unload send outlives the page, so it keeps its lease.
+  return e.claimKind !== 'unload' && e.claimedBy !== p.owner && p.live != null && !p.live.has(e.claimedBy);
 }
 
 /** Claims due entries for sending (closing them to appends) and deletes expired ones. */
@@ -178,13 +186,22 @@ export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
         continue;
       }
       r.queued += e.count;
-      const free = e.claimedBy === undefined || p.now - (e.claimedAt ?? 0) > p.leaseMs;
-      if (!free) continue;
+      if (!isFree(e, p)) {
+        // Wake up when the lease runs out, or nothing would retry this entry until the next timer.
+        r.nextAttemptAt = Math.min(r.nextAttemptAt ?? Infinity, (e.claimedAt ?? 0) + p.leaseMs + 1);
+        continue;
+      }
       if (e.nextAttemptAt > p.now || r.claimed.length >= p.limit) {
         if (e.nextAttemptAt > p.now) r.nextAttemptAt = Math.min(r.nextAttemptAt ?? Infinity, e.nextAttemptAt);
         continue;
       }
-      const claimed: OutboxEntry = { ...e, open: false, claimedBy: p.owner, claimedAt: p.now };
+      const claimed: OutboxEntry = {
+        ...e,
+        open: false,
+        claimedBy: p.owner,
+        claimedAt: p.now,
+        claimKind: 'send',
+      };
       change.put.push(claimed);
       r.claimed.push(claimed);
     }
@@ -195,7 +212,13 @@ export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
 /** Writes entries as claimed by `owner`: at unload the page sends first and records the claim after. */
 export function markClaimedOp(owner: string, now: number, sent: OutboxEntry[]): OutboxOp<void> {
   return () => ({
-    put: sent.map((e) => ({ ...e, open: false, claimedBy: owner, claimedAt: now })),
+    put: sent.map((e) => ({
+      ...e,
+      open: false,
+      claimedBy: owner,
+      claimedAt: now,
+      claimKind: 'unload' as const,
+    })),
     del: [],
     result: undefined,
   });
@@ -210,7 +233,7 @@ export function settleOp(
     const e = entries.find((x) => x.key === key);
     if (!e) return { put: [], del: [], result: 0 };
     if (next === null) return { put: [], del: [key], result: e.count };
-    const { claimedBy: _c, claimedAt: _a, ...rest } = e;
+    const { claimedBy: _c, claimedAt: _a, claimKind: _k, ...rest } = e;
     return { put: [{ ...rest, open: false, ...next }], del: [], result: e.count };
   };
 }

@@ -24,6 +24,12 @@ export interface OutboxEntry {
   /** Set while one page is sending it; a claim older than the lease is taken over. */
   claimedBy?: string;
   claimedAt?: number;
+  /**
+   * 'send': claimed by a drain, free as soon as the claiming page is gone (its Web Lock released).
+   * 'unload': sent with keepalive as the page left; the request outlives the page, so only the
+   * lease frees it (resending at once would double the traffic of every navigation).
+   */
+  claimKind?: 'send' | 'unload';
 }
 
 /** A pure change over all entries (oldest first): what to write, what to delete, what to return. */

@@ -3,6 +3,7 @@ import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
 import { encodeNative } from './encoders/native.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
+import type { OwnerLocks } from './owner-lock.js';
 import { appendOp, claimOp, markClaimedOp, settleOp, type SizedItem } from './outbox-ops.js';
 import type { BatchItems, Kind, LogRecord, MetricRecord, Resource, SpanRecord } from './records.js';
 import { emptyDropped, type DropReason, type TelemetryStatus } from './status.js';
@@ -28,6 +29,7 @@ export interface PipelineDeps {
   /** This page's id: owner of its open entry and of its claims. */
   pageId: string;
   newId: () => string;
+  locks: OwnerLocks;
 }
 
 type Item = { kind: Kind; item: BatchItems[Kind][number] };
@@ -233,11 +235,13 @@ export function createPipeline(deps: PipelineDeps) {
     await persist();
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
     for (;;) {
+      const live = await deps.locks.liveOwners();
       const r = await enqueue(() =>
         outbox.run(
           claimOp({
             owner: deps.pageId,
             now: now(),
+            live,
             leaseMs: CLAIM_LEASE_MS,
             maxAgeMs: options.maxAgeMs,
             limit: CLAIMS_PER_ROUND,
@@ -278,7 +282,8 @@ export function createPipeline(deps: PipelineDeps) {
       do {
         drainAgain = false;
         try {
-          await drainOnce();
+          // Hold this page's lock while its claims are out, so other pages know it is alive.
+          await deps.locks.hold(deps.pageId, drainOnce);
         } catch (error) {
           counts.lastError = String(error);
         }

@@ -422,3 +422,89 @@ describe('exactly once', () => {
     await next.shutdown();
   });
 });
+
+describe('claims left by pages that died', () => {
+  const fakeLocks = (held: string[] = []) =>
+    ({
+      request: (_name: string, work: () => Promise<unknown>) => work(),
+      query: () => Promise.resolve({ held: held.map((name) => ({ name, mode: 'exclusive' })), pending: [] }),
+    }) as unknown as LockManager;
+
+  async function seedClaimed(outbox: Outbox, claimKind: 'send' | 'unload', claimedBy: string): Promise<void> {
+    const now = Date.now();
+    await outbox.run(() => ({
+      put: [
+        {
+          key: `${String(now).padStart(15, '0')}-000001-deadbeef`,
+          batch: {
+            batchId: 'deadbeef',
+            createdAt: now,
+            sessionId: 's',
+            logs: [{ timestamp: now, level: 'info', message: 'orphan', context: {} }],
+            traces: [],
+            metrics: [],
+          },
+          count: 1,
+          bytes: 100,
+          owner: claimedBy,
+          open: false,
+          attempts: 0,
+          nextAttemptAt: 0,
+          claimedBy,
+          claimedAt: now,
+          claimKind,
+        },
+      ],
+      del: [],
+      result: undefined,
+    }));
+  }
+
+  it('takes over at once a drain claim whose page no longer holds its Web Lock', async () => {
+    const outbox = memoryOutbox();
+    await seedClaimed(outbox, 'send', 'gone-page');
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      locks: fakeLocks([]),
+    });
+    await vi.waitFor(() => expect(messages(wire.bodies)).toEqual(['orphan']));
+    await t.shutdown();
+  });
+
+  it('leaves a claim alone while its page still holds its Web Lock', async () => {
+    const outbox = memoryOutbox();
+    await seedClaimed(outbox, 'send', 'live-page');
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      locks: fakeLocks(['pwa-telemetry-page:live-page']),
+    });
+    await t.flush();
+    expect(wire.requests).toHaveLength(0);
+    await t.shutdown();
+  });
+
+  it('waits out the lease of an unload send, then sends it without waiting for the flush timer', async () => {
+    fakeTimers();
+    const outbox = memoryOutbox();
+    await seedClaimed(outbox, 'unload', 'gone-page');
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      locks: fakeLocks([]),
+      flushIntervalMs: 600_000,
+    });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(wire.requests).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(messages(wire.bodies)).toEqual(['orphan']);
+    await t.shutdown();
+  });
+});

@@ -1,0 +1,106 @@
+// Bundle size of the browser client, as an app would ship it: `node scripts/size.js` (npm run size).
+// Builds each entry with Vite's library mode (ES, idb-keyval bundled in, nothing written to disk), then
+// minifies whitespace too (Vite keeps it in ES library output), and reports min and min+gzip bytes.
+// Exits 1 when the full entry's min+gzip is over BUDGET_BYTES.
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build, minify } from 'vite';
+
+/** Budget for the full `pwa-telemetry` entry, min+gzip (DESIGN.md: a few kB, well under the peers). */
+export const BUDGET_BYTES = 5_000;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * @typedef {object} SizeEntry
+ * @property {string} name what an app imports
+ * @property {string} entry source file, relative to the repository
+ * @property {boolean} budgeted whether BUDGET_BYTES applies
+ */
+
+/** @type {SizeEntry[]} */
+export const ENTRIES = [
+  { name: "import * from 'pwa-telemetry' (every export)", entry: 'src/telemetry/index.ts', budgeted: true },
+  { name: 'telemetry singleton only', entry: 'src/telemetry/singleton.ts', budgeted: false },
+  { name: 'createTelemetry only (no singleton)', entry: 'src/telemetry/client.ts', budgeted: false },
+];
+
+/**
+ * Bundles one entry for the browser in memory: ES module, dependencies bundled, Vite's minifier.
+ * @param {string} entry path relative to the repository
+ * @param {{ minify?: boolean }} [options]
+ * @returns {Promise<string>} the code of the single output chunk
+ */
+export async function bundle(entry, options = {}) {
+  const result = await build({
+    configFile: false,
+    root,
+    envDir: false,
+    publicDir: false,
+    logLevel: 'warn',
+    mode: 'production',
+    build: {
+      write: false,
+      emptyOutDir: false,
+      copyPublicDir: false,
+      reportCompressedSize: false,
+      minify: options.minify !== false,
+      target: 'es2022',
+      lib: { entry: `${root}/${entry}`, formats: ['es'], fileName: 'bundle' },
+    },
+  });
+  const outputs = Array.isArray(result) ? result : [result];
+  /** @type {string[]} */
+  const code = [];
+  for (const out of outputs) {
+    if (!('output' in out)) throw new Error('unexpected watcher from vite build');
+    for (const chunk of out.output) if (chunk.type === 'chunk') code.push(chunk.code);
+  }
+  if (code.length !== 1) throw new Error(`expected one chunk from ${entry}, got ${code.length}`);
+  return code[0] ?? '';
+}
+
+/**
+ * @typedef {object} SizeResult
+ * @property {string} name
+ * @property {string} entry
+ * @property {boolean} budgeted
+ * @property {number} min minified bytes (UTF-8)
+ * @property {number} gzip minified then gzip level 9 bytes
+ */
+
+/** @returns {Promise<SizeResult[]>} */
+export async function measureSizes() {
+  /** @type {SizeResult[]} */
+  const results = [];
+  for (const e of ENTRIES) {
+    const lib = await bundle(e.entry);
+    // ES library output keeps whitespace (so consumers' bundlers keep pure annotations); an app's
+    // production build removes it, so measure that.
+    const minified = await minify('bundle.js', lib, { module: true, compress: true, mangle: true });
+    if (minified.errors.length > 0) throw new Error(`minify ${e.entry}: ${minified.errors[0]?.message}`);
+    const bytes = Buffer.from(minified.code, 'utf8');
+    results.push({ ...e, min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
+  }
+  return results;
+}
+
+async function main() {
+  const results = await measureSizes();
+  const width = Math.max(...results.map((r) => r.name.length));
+  console.log(`${'entry'.padEnd(width)}  ${'min'.padStart(8)}  ${'min+gzip'.padStart(8)}`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(width)}  ${String(r.min).padStart(8)}  ${String(r.gzip).padStart(8)}`);
+  }
+  const over = results.filter((r) => r.budgeted && r.gzip > BUDGET_BYTES);
+  for (const r of over) console.error(`over budget: ${r.name} is ${r.gzip} B min+gzip > ${BUDGET_BYTES} B`);
+  if (over.length === 0) console.log(`budget: ${BUDGET_BYTES} B min+gzip: ok`);
+  process.exitCode = over.length > 0 ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
