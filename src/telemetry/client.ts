@@ -126,8 +126,8 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       level,
       message,
       context: sanitizeAttributes(context),
-      ...extra,
     };
+    if (extra) Object.assign(record, extra);
     const u = url();
     if (u !== undefined) record.url = u;
     pipeline!.add('logs', record);
@@ -211,7 +211,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     }),
     flush() {
       try {
-        return pipeline ? pipeline.drain().catch(() => undefined) : Promise.resolve();
+        return pipeline ? pipeline.drain(true).catch(() => undefined) : Promise.resolve();
       } catch {
         return Promise.resolve();
       }
@@ -255,7 +255,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     async shutdown() {
       try {
         const p = pipeline;
-        if (p) await p.drain();
+        if (p) await p.drain(true);
         stop();
         pipeline = null;
       } catch {

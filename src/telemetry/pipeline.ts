@@ -76,11 +76,14 @@ export function createPipeline(deps: PipelineDeps) {
   let chain: Promise<unknown> = Promise.resolve();
   let draining: Promise<void> | null = null;
   let drainAgain = false;
+  let forceAgain = false;
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let drainSoon: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let pausedUntil = 0;
+  // After a network error, automatic triggers only persist until the retry timer or `online`.
+  let backoffUntil = 0;
   let stopped = false;
   const counts = { queued: 0, inFlight: 0, sent: 0, truncated: 0, lastError: null as string | null };
   const dropped = emptyDropped();
@@ -213,6 +216,7 @@ export function createPipeline(deps: PipelineDeps) {
         // Network errors leave the entry due at once (another tab or the next page may be online);
         // this page waits on its own retry timer instead.
         next = { attempts, nextAttemptAt: result.status === 0 ? 0 : now() + delay };
+        if (result.status === 0) backoffUntil = now() + delay;
         scheduleRetry(now() + delay);
       }
     }
@@ -228,12 +232,13 @@ export function createPipeline(deps: PipelineDeps) {
   function scheduleRetry(at: number): void {
     if (stopped) return;
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => void drain(), Math.max(0, at - now()));
+    retryTimer = setTimeout(() => void drain(true), Math.max(0, at - now()));
   }
 
-  async function drainOnce(): Promise<void> {
+  async function drainOnce(force: boolean): Promise<void> {
     await persist();
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
+    if (!force && now() < backoffUntil) return;
     for (;;) {
       const live = await deps.locks.liveOwners();
       const r = await enqueue(() =>
@@ -272,18 +277,22 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /** Persists the buffer and sends every due entry; concurrent calls share one run. Never rejects. */
-  function drain(): Promise<void> {
+  function drain(force = false): Promise<void> {
     if (stopped) return Promise.resolve();
     if (draining) {
       drainAgain = true;
+      forceAgain ||= force;
       return draining;
     }
     draining = (async () => {
+      let forced = force;
       do {
         drainAgain = false;
         try {
           // Hold this page's lock while its claims are out, so other pages know it is alive.
-          await deps.locks.hold(deps.pageId, drainOnce);
+          await deps.locks.hold(deps.pageId, () => drainOnce(forced));
+          forced = forceAgain;
+          forceAgain = false;
         } catch (error) {
           counts.lastError = String(error);
         }
@@ -343,6 +352,7 @@ export function createPipeline(deps: PipelineDeps) {
   /** Connectivity or visibility came back: forget the network backoff and send. */
   function resume(): Promise<void> {
     failures = 0;
+    backoffUntil = 0;
     clearTimeout(retryTimer);
     return drain();
   }

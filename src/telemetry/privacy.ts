@@ -73,7 +73,7 @@ function describe(value: object): string {
   }
 }
 
-function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): JsonValue | undefined {
+function sanitizeValue(value: unknown, depth: number, seen: object[]): JsonValue | undefined {
   switch (typeof value) {
     case 'string':
       return cleanString(value);
@@ -93,30 +93,36 @@ function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): Js
   }
   if (value === null) return null;
   const obj = value as object;
-  if (seen.has(obj)) return '[Circular]';
+  // `seen` holds the ancestors only (depth <= LIMITS.depth): cheaper than a WeakSet per call.
+  if (seen.includes(obj)) return '[Circular]';
   if (depth >= LIMITS.depth) return `[${describe(obj)}]`;
+  seen.push(obj);
   try {
+    // Plain objects first: the common case skips the instanceof chain below.
+    const proto: unknown = Object.getPrototypeOf(obj);
+    if (proto === Object.prototype || proto === null) return sanitizeRecord(obj, depth, seen);
+    if (Array.isArray(obj) || obj instanceof Set)
+      return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
     if (obj instanceof Error) return errorToJson(obj, depth, seen);
     if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
     if (obj instanceof RegExp) return obj.toString();
     if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[${describe(obj)}]`;
     if (typeof Node !== 'undefined' && obj instanceof Node) return `[${obj.nodeName}]`;
-    seen.add(obj);
-    try {
-      if (Array.isArray(obj) || obj instanceof Set)
-        return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
-      if (obj instanceof Map) return sanitizeEntries(Array.from(obj.keys()), (k) => obj.get(k), depth, seen);
-      const record = obj as Record<string, unknown>;
-      return sanitizeEntries(Object.keys(record), (k) => record[k as string], depth, seen);
-    } finally {
-      seen.delete(obj);
-    }
+    if (obj instanceof Map) return sanitizeEntries(Array.from(obj.keys()), (k) => obj.get(k), depth, seen);
+    return sanitizeRecord(obj, depth, seen);
   } catch {
     return '[Unserializable]';
+  } finally {
+    seen.pop();
   }
 }
 
-function sanitizeList(list: unknown[], depth: number, seen: WeakSet<object>): JsonValue[] {
+function sanitizeRecord(obj: object, depth: number, seen: object[]): Attributes {
+  const record = obj as Record<string, unknown>;
+  return sanitizeEntries(Object.keys(record), (k) => record[k as string], depth, seen);
+}
+
+function sanitizeList(list: unknown[], depth: number, seen: object[]): JsonValue[] {
   const out: JsonValue[] = [];
   const n = Math.min(list.length, LIMITS.items);
   for (let i = 0; i < n; i++) out.push(sanitizeValue(list[i], depth + 1, seen) ?? null);
@@ -128,7 +134,7 @@ function sanitizeEntries(
   keys: unknown[],
   read: (key: unknown) => unknown,
   depth: number,
-  seen: WeakSet<object>,
+  seen: object[],
 ): Attributes {
   const out: Attributes = {};
   const n = Math.min(keys.length, LIMITS.keys);
@@ -153,14 +159,12 @@ function sanitizeEntries(
   return out;
 }
 
-function errorToJson(error: Error, depth: number, seen: WeakSet<object>): Attributes {
+function errorToJson(error: Error, depth: number, seen: object[]): Attributes {
   const info = exceptionInfo(error);
   const out: Attributes = { type: info.type, message: info.message };
   if (info.stack !== undefined) out.stack = info.stack;
   if (error.cause !== undefined && depth + 1 < LIMITS.depth) {
-    seen.add(error);
     const cause = sanitizeValue(error.cause, depth + 1, seen);
-    seen.delete(error);
     if (cause !== undefined) out.cause = cause;
   }
   return out;
@@ -168,7 +172,7 @@ function errorToJson(error: Error, depth: number, seen: WeakSet<object>): Attrib
 
 /** Any value to a JSON-safe value (undefined becomes null). */
 export function sanitize(value: unknown): JsonValue {
-  return sanitizeValue(value, 0, new WeakSet()) ?? null;
+  return sanitizeValue(value, 0, []) ?? null;
 }
 
 /** A context or attributes argument to a flat map; a non-object becomes `{ value }`. */
@@ -211,11 +215,27 @@ export function exceptionInfo(error: unknown): ExceptionInfo {
   }
 }
 
-/** The page URL without query string or fragment, which often carry tokens or personal data. */
+let lastHref: string | undefined;
+let lastUrl: string | undefined;
+
+/**
+ * The page URL without query string or fragment, which often carry tokens or personal data.
+ * Cached per `document.URL` (cheap to read), since building it from `location` costs microseconds.
+ */
 export function pageUrl(): string | undefined {
   try {
-    if (typeof location === 'undefined') return undefined;
-    return cleanString(location.origin + location.pathname);
+    const href =
+      typeof document !== 'undefined'
+        ? document.URL
+        : typeof location !== 'undefined'
+          ? location.href
+          : undefined;
+    if (href === undefined) return undefined;
+    if (href !== lastHref) {
+      lastHref = href;
+      lastUrl = cleanString(location.origin + location.pathname);
+    }
+    return lastUrl;
   } catch {
     return undefined;
   }

@@ -246,6 +246,35 @@ describe('retries', () => {
     await t.shutdown();
   });
 
+  it('after a network error, batch-size triggers only persist until the retry timer fires', async () => {
+    fakeTimers();
+    let online = false;
+    const wire = recordingTransport(() => (online ? OK : OFFLINE));
+    const outbox = memoryOutbox();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      batchSize: 2,
+      retryBaseMs: 10_000,
+      retryMaxMs: 10_000,
+      random: () => 0.999,
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    t.log('info', 'a');
+    t.log('info', 'b');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(wire.requests).toHaveLength(1);
+    for (let i = 0; i < 20; i++) t.log('info', `more ${i}`);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(wire.requests).toHaveLength(1);
+    expect(await queuedIn(outbox)).toBe(22);
+    online = true;
+    await vi.advanceTimersByTimeAsync(5_100);
+    expect(t.status()).toMatchObject({ sent: 22, queued: 0 });
+    await t.shutdown();
+  });
+
   it('drops and counts batches older than maxAgeMs', async () => {
     fakeTimers();
     const wire = recordingTransport(() => OFFLINE);
