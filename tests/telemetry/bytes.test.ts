@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { utf8Length } from '../../src/telemetry/bytes.js';
+import { seeded } from './helpers.js';
 
 const encoded = (s: string): number => new TextEncoder().encode(s).length;
-
-/** Small deterministic PRNG (mulberry32) so the randomized set is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('utf8Length', () => {
   it('counts one byte per ASCII character', () => {

@@ -58,3 +58,15 @@ export async function settle(rounds = 20): Promise<void> {
 
 export const messages = (bodies: NativeBody[]): string[] =>
   bodies.flatMap((b) => b.logs.map((l) => l.message));
+
+/** A seeded PRNG (mulberry32), so a randomised test runs the same every time and a failure replays. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

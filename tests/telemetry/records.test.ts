@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyItems, hexId, itemCount, KINDS } from '../../src/telemetry/records.js';
-
-/** A seeded PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './helpers.js';
 
 describe('hexId', () => {
   it('makes W3C trace ids (32 lower-case hex) and span ids (16 lower-case hex)', () => {
