@@ -6,15 +6,16 @@ export function utf8Length(value: string): number {
   let bytes = 0;
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < value.length) {
-      const next = value.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
+    // A surrogate pair is 4 bytes: 3 for its high half, 1 for a low half right after one. A lone
+    // surrogate becomes U+FFFD (3 bytes) when encoded.
+    bytes +=
+      code < 0x80
+        ? 1
+        : code < 0x800
+          ? 2
+          : (code & 0xfc00) === 0xdc00 && (value.charCodeAt(i - 1) & 0xfc00) === 0xd800
+            ? 1
+            : 3;
   }
   return bytes;
 }

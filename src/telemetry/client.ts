@@ -1,14 +1,9 @@
 import { resolveOptions, type TelemetryOptions } from './config.js';
-import { inSample, isOptedOut, sessionId as loadSessionId, setOptedOut } from './consent.js';
-import { watchLifecycle } from './lifecycle.js';
-import { fallbackOutbox, memoryOutbox, type Outbox } from './outbox.js';
-import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
-import { defaultLockManager, ownerLocks } from './owner-lock.js';
+import { inSample, isOptedOut, sessionId, setOptedOut } from './consent.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { exceptionInfo, pageUrl, sanitizeAttributes, sanitizeMessage } from './privacy.js';
-import { hexId, type LogLevel, type LogRecord, type SpanRecord } from './records.js';
-import { emptyDropped, type TelemetryStatus } from './status.js';
-import { fetchTransport } from './transport.js';
+import { hexId, type ExceptionInfo, type LogLevel, type SpanRecord } from './records.js';
+import { emptyStatus, type TelemetryStatus } from './status.js';
 
 /** A span you time yourself. `end()` records it once; later calls do nothing. */
 export interface Span {
@@ -38,22 +33,18 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
+const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
 const NOOP_SPAN: Span = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), end() {} });
+// Spans are timed on the monotonic clock where there is one.
+const clock = (): number => globalThis.performance?.now() ?? Date.now();
 
-function monotonic(): () => number {
-  return typeof performance !== 'undefined' && typeof performance.now === 'function'
-    ? () => performance.now()
-    : () => Date.now();
-}
-
-/** Wraps a call so nothing it does can reach the page as an exception. */
+/** Wraps a call so nothing it does can reach the page as an exception (DESIGN.md section 4). */
 function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   return (...args) => {
     try {
       fn(...args);
     } catch {
-      // Telemetry must never harm the host page (DESIGN.md section 4).
+      // Telemetry must never harm the host page.
     }
   };
 }
@@ -65,104 +56,88 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
  */
 export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   const options = resolveOptions(input);
-  const newId = (): string => hexId(16, options.random);
-  let flagOn: boolean;
+  const { now, random } = options;
+  const newId = (): string => hexId(16, random);
+  const url = options.captureUrl ? pageUrl : () => undefined;
+  let flagOn = false;
   try {
     flagOn = options.featureFlag() === true;
   } catch {
-    flagOn = false;
+    // a flag that throws is off
   }
   const configured = options.enabled && flagOn && options.endpoint !== undefined;
-  const session = configured ? loadSessionId(newId) : '';
+  const session = configured ? sessionId(newId) : '';
   const sampled = configured && inSample(session, options.sampleRate);
   let optedOut = configured && isOptedOut();
   let pipeline: Pipeline | null = null;
-  // The last pipeline after shutdown or opt-out, so status() still shows what it sent and dropped.
-  let retired: Pipeline | null = null;
-  let detach: () => void = () => {};
-  let interval: ReturnType<typeof setInterval> | undefined;
-  const clock = monotonic();
+  // The current pipeline, or the last one after shutdown or opt-out, so status() still shows what it
+  // sent and dropped.
+  let last: Pipeline | null = null;
 
   function start(): void {
-    if (pipeline || !configured || !sampled || optedOut) return;
-    const outbox: Outbox =
-      options.outbox ??
-      (hasIndexedDb()
-        ? fallbackOutbox(indexedDbOutbox(), (e) => options.onDiagnostic('IndexedDB failed; using memory', e))
-        : memoryOutbox());
-    const p = createPipeline({
-      options,
-      outbox,
-      transport: options.transport ?? fetchTransport({ now: options.now }),
-      resource: { app: options.app, version: options.version },
-      sessionId: session,
-      pageId: newId(),
-      newId,
-      locks: ownerLocks(options.locks === undefined ? defaultLockManager() : options.locks),
-    });
-    pipeline = p;
-    detach = watchLifecycle({ onLeave: () => p.leave(), onReturn: () => void p.resume() });
-    interval = setInterval(() => {
-      if (p.hasWork()) void p.drain();
-    }, options.flushIntervalMs);
-    // Drain batches left by earlier page loads, after the current task so start-up stays cheap.
-    setTimeout(() => void p.drain(), 0);
+    if (!pipeline && sampled && !optedOut) last = pipeline = createPipeline(options, session);
   }
 
-  function stop(): void {
-    retired = pipeline ?? retired;
+  const stop = guard(() => {
     pipeline?.stop();
-    detach();
-    detach = () => {};
-    clearInterval(interval);
-    interval = undefined;
-  }
+    pipeline = null;
+  });
 
-  const url = options.captureUrl ? pageUrl : () => undefined;
-
-  function addLog(level: LogLevel, message: string, context: unknown, extra?: Partial<LogRecord>): void {
-    const record: LogRecord = {
-      timestamp: options.now(),
+  function addLog(
+    p: Pipeline,
+    level: LogLevel,
+    message: string,
+    context: unknown,
+    exception?: ExceptionInfo,
+  ): void {
+    p.add('logs', {
+      timestamp: now(),
       level,
       message,
       context: sanitizeAttributes(context),
-    };
-    if (extra) Object.assign(record, extra);
-    const u = url();
-    if (u !== undefined) record.url = u;
-    pipeline!.add('logs', record);
+      // JSON leaves out keys whose value is undefined.
+      exception,
+      url: url(),
+    });
   }
 
   function addSpan(
+    p: Pipeline,
     name: unknown,
-    durationMs: number,
+    duration: number,
     attributes: unknown,
     ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId' | 'status'>,
   ): void {
-    const span: SpanRecord = {
-      timestamp: options.now() - durationMs,
+    p.add('traces', {
+      timestamp: now() - duration,
       ...ids,
       name: sanitizeMessage(name),
-      duration: durationMs,
+      duration,
       attributes: sanitizeAttributes(attributes),
-    };
-    if (ids.parentSpanId === undefined) delete span.parentSpanId;
-    if (ids.status === undefined) delete span.status;
-    pipeline!.add('traces', span);
+    });
+  }
+
+  /** flush() and shutdown(): send what is held now. Never rejects. */
+  async function flush(): Promise<void> {
+    try {
+      await pipeline?.drain(true);
+    } catch {
+      // never rejects
+    }
   }
 
   start();
 
   return {
     log: guard((level, message, context) => {
-      if (!pipeline) return;
-      addLog(LEVELS[level as string] ?? 'info', sanitizeMessage(message), context);
+      if (pipeline)
+        addLog(pipeline, LEVELS.includes(level) ? level : 'info', sanitizeMessage(message), context);
     }),
     metric: guard((name, value, labels) => {
       if (!pipeline) return;
       if (typeof value !== 'number' || !Number.isFinite(value)) return pipeline.drop('invalid', 1);
       pipeline.add('metrics', {
-        timestamp: options.now(),
+        timestamp: now(),
         name: sanitizeMessage(name),
         value,
         labels: sanitizeAttributes(labels),
@@ -171,9 +146,9 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     trace: guard((name, durationMs, attributes) => {
       if (!pipeline) return;
       // A span cannot have started before the epoch: such a duration is a unit mistake.
-      if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs <= options.now()))
+      if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs <= now()))
         return pipeline.drop('invalid', 1);
-      addSpan(name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, options.random) });
+      addSpan(pipeline, name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, random) });
     }),
     startSpan(name, attributes, spanOptions) {
       try {
@@ -182,7 +157,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
         const validParent =
           parent && /^[0-9a-f]{32}$/.test(parent.traceId) && /^[0-9a-f]{16}$/.test(parent.spanId);
         const traceId = validParent ? parent.traceId : newId();
-        const spanId = hexId(8, options.random);
+        const spanId = hexId(8, random);
         const started = clock();
         let ended = false;
         return {
@@ -192,7 +167,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
             if (ended || !pipeline) return;
             ended = true;
             const attrs = endAttributes ? { ...attributes, ...endAttributes } : attributes;
-            addSpan(name, Math.max(0, clock() - started), attrs, {
+            addSpan(pipeline, name, Math.max(0, clock() - started), attrs, {
               traceId,
               spanId,
               parentSpanId: validParent ? parent.spanId : undefined,
@@ -207,60 +182,30 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     exception: guard((error, context) => {
       if (!pipeline) return;
       const info = exceptionInfo(error);
-      addLog('error', info.message, context, { exception: info });
+      addLog(pipeline, 'error', info.message, context, info);
     }),
-    flush() {
-      try {
-        return pipeline ? pipeline.drain(true).catch(() => undefined) : Promise.resolve();
-      } catch {
-        return Promise.resolve();
-      }
-    },
+    flush,
     optOut: guard(() => {
       optedOut = true;
       setOptedOut(true);
       const p = pipeline;
       stop();
-      pipeline = null;
-      if (p) void p.clear().catch(() => undefined);
+      void p?.clear();
     }),
     optIn: guard(() => {
       optedOut = false;
       setOptedOut(false);
       start();
     }),
-    isEnabled() {
-      return pipeline !== null;
-    },
-    status() {
+    isEnabled: () => pipeline !== null,
+    status(): TelemetryStatus {
       try {
-        const p = pipeline ?? retired;
-        if (p) return { ...p.status(), enabled: pipeline !== null };
+        if (last) return last.status();
       } catch {
         // fall through to the empty status
       }
-      return {
-        enabled: false,
-        storage: 'none',
-        buffered: 0,
-        queued: 0,
-        inFlight: 0,
-        sent: 0,
-        dropped: emptyDropped(),
-        truncated: 0,
-        lastError: null,
-        pausedUntil: null,
-      };
+      return emptyStatus();
     },
-    async shutdown() {
-      try {
-        const p = pipeline;
-        if (p) await p.drain(true);
-        stop();
-        pipeline = null;
-      } catch {
-        // never reject
-      }
-    },
+    shutdown: () => flush().then(stop),
   };
 }

@@ -67,56 +67,58 @@ export interface ResolvedOptions extends Required<
   random: Random | undefined;
 }
 
-export const DEFAULTS = {
-  batchSize: 10,
-  flushIntervalMs: 30_000,
-  persistDelayMs: 1_000,
-  sampleRate: 1,
-  maxQueuedEvents: 500,
-  maxAttempts: 5,
-  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
-  // 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for headers of peers' sends.
-  maxBatchBytes: 60_000,
-  retryBaseMs: 2_000,
-  retryMaxMs: 300_000,
-} as const;
+/**
+ * Each numeric option: its default, the range accepted, and whether it counts something (then it is
+ * rounded down). Anything else (NaN, Infinity, a string, out of range) gets the default.
+ */
+const NUMERIC = {
+  batchSize: [10, 1, Infinity, true],
+  flushIntervalMs: [30_000, 10, Infinity],
+  persistDelayMs: [1_000, 0, Infinity],
+  sampleRate: [1, 0, 1],
+  maxQueuedEvents: [500, 1, Infinity, true],
+  maxAttempts: [5, 1, Infinity, true],
+  maxAgeMs: [7 * 24 * 60 * 60 * 1000, 1, Infinity],
+  // At most the 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for the
+  // headers of peers' sends: a batch must be sendable while the page unloads.
+  maxBatchBytes: [60_000, 1024, 60_000, true],
+  retryBaseMs: [2_000, 0, Infinity],
+  retryMaxMs: [300_000, 0, Infinity],
+} satisfies Record<string, [defaultValue: number, min: number, max: number, whole?: boolean]>;
 
-function positive(value: number | undefined, fallback: number, min = 1): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= min ? value : fallback;
-}
+type NumericOption = keyof typeof NUMERIC;
+
+export const DEFAULTS = /* @__PURE__ */ Object.fromEntries(
+  Object.entries(NUMERIC).map(([name, [value]]) => [name, value]),
+) as Record<NumericOption, number>;
+
+const text = (value: unknown, fallback?: string): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : fallback;
+const fn = <F>(value: unknown, fallback: F): F => (typeof value === 'function' ? (value as F) : fallback);
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {
-  const sampleRate = options.sampleRate;
-  return {
-    endpoint: typeof options.endpoint === 'string' && options.endpoint !== '' ? options.endpoint : undefined,
-    token: typeof options.token === 'string' && options.token !== '' ? options.token : undefined,
-    enabled: options.enabled !== false,
-    featureFlag: typeof options.featureFlag === 'function' ? options.featureFlag : () => true,
-    batchSize: Math.floor(positive(options.batchSize, DEFAULTS.batchSize)),
-    flushIntervalMs: positive(options.flushIntervalMs, DEFAULTS.flushIntervalMs, 10),
-    persistDelayMs: positive(options.persistDelayMs, DEFAULTS.persistDelayMs, 0),
-    sampleRate:
-      typeof sampleRate === 'number' && sampleRate >= 0 && sampleRate <= 1 ? sampleRate : DEFAULTS.sampleRate,
-    app: typeof options.app === 'string' && options.app !== '' ? options.app : 'app',
-    version: typeof options.version === 'string' && options.version !== '' ? options.version : '0.0.0',
-    maxQueuedEvents: Math.floor(positive(options.maxQueuedEvents, DEFAULTS.maxQueuedEvents)),
-    maxAttempts: Math.floor(positive(options.maxAttempts, DEFAULTS.maxAttempts)),
-    maxAgeMs: positive(options.maxAgeMs, DEFAULTS.maxAgeMs),
-    // Never above the keepalive budget: a batch must be sendable while the page unloads.
-    maxBatchBytes: Math.min(
-      DEFAULTS.maxBatchBytes,
-      Math.floor(positive(options.maxBatchBytes, DEFAULTS.maxBatchBytes, 1024)),
-    ),
-    retryBaseMs: positive(options.retryBaseMs, DEFAULTS.retryBaseMs, 0),
-    retryMaxMs: positive(options.retryMaxMs, DEFAULTS.retryMaxMs, 0),
-    outbox: options.outbox,
-    transport: options.transport,
-    locks: options.locks,
-    now: typeof options.now === 'function' ? options.now : Date.now,
-    random: options.random,
-    onDiagnostic: typeof options.onDiagnostic === 'function' ? options.onDiagnostic : () => {},
-    captureUrl: options.captureUrl !== false,
+  const o = options as Record<string, unknown>;
+  const resolved: Record<string, unknown> = {
+    outbox: o.outbox,
+    transport: o.transport,
+    locks: o.locks,
+    random: o.random,
+    endpoint: text(o.endpoint),
+    token: text(o.token),
+    app: text(o.app, 'app'),
+    version: text(o.version, '0.0.0'),
+    // Only an explicit false turns these off.
+    enabled: o.enabled !== false,
+    captureUrl: o.captureUrl !== false,
+    featureFlag: fn(o.featureFlag, () => true),
+    now: fn(o.now, Date.now),
+    onDiagnostic: fn(o.onDiagnostic, () => {}),
   };
+  for (const [name, [fallback, min, max, whole]] of Object.entries(NUMERIC)) {
+    const v = o[name] as number;
+    resolved[name] = Number.isFinite(v) && v >= min && v <= max ? (whole ? Math.floor(v) : v) : fallback;
+  }
+  return resolved as unknown as ResolvedOptions;
 }
 
 /** The Vite env variables the singleton reads (contract, documented in .env.example). */
@@ -132,26 +134,26 @@ export interface TelemetryEnv {
   VITE_TELEMETRY_VERSION?: string;
 }
 
-function num(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
 /**
  * Options from Vite env (`import.meta.env`). Enabled only when `VITE_TELEMETRY_ENABLED` is exactly `'true'`.
  * An endpoint may be relative (`/ingest`); it is resolved against the page's origin.
  */
 export function fromViteEnv(env: TelemetryEnv | undefined): TelemetryOptions {
-  const e = env ?? {};
+  const read = (name: string): string | undefined =>
+    (env as Record<string, string | undefined> | undefined)?.[`VITE_TELEMETRY_${name}`];
+  // A blank or non-numeric value is left out, so the default applies.
+  const num = (name: string): number | undefined => {
+    const n = read(name)?.trim() ? Number(read(name)) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  };
   return {
-    enabled: e.VITE_TELEMETRY_ENABLED === 'true',
-    endpoint: e.VITE_TELEMETRY_ENDPOINT,
-    token: e.VITE_TELEMETRY_TOKEN,
-    batchSize: num(e.VITE_TELEMETRY_BATCH_SIZE),
-    flushIntervalMs: num(e.VITE_TELEMETRY_FLUSH_INTERVAL_MS),
-    sampleRate: num(e.VITE_TELEMETRY_SAMPLE_RATE),
-    app: e.VITE_TELEMETRY_APP,
-    version: e.VITE_TELEMETRY_VERSION,
+    enabled: read('ENABLED') === 'true',
+    endpoint: read('ENDPOINT'),
+    token: read('TOKEN'),
+    batchSize: num('BATCH_SIZE'),
+    flushIntervalMs: num('FLUSH_INTERVAL_MS'),
+    sampleRate: num('SAMPLE_RATE'),
+    app: read('APP'),
+    version: read('VERSION'),
   };
 }

@@ -5,18 +5,12 @@ export const CONSENT_KEY = 'pwa-telemetry:consent';
 /** sessionStorage key of the session id, so a reload stays in the same session and sampling bucket. */
 export const SESSION_KEY = 'pwa-telemetry:session';
 
-function storage(kind: 'localStorage' | 'sessionStorage'): Storage | undefined {
-  try {
-    return typeof globalThis[kind] === 'undefined' ? undefined : globalThis[kind];
-  } catch {
-    // Access throws in sandboxed iframes and when storage is disabled.
-    return undefined;
-  }
-}
+// Reading `localStorage` itself throws in sandboxed iframes and when storage is disabled, and it does
+// not exist in workers: every access goes through a try.
 
 export function isOptedOut(): boolean {
   try {
-    return storage('localStorage')?.getItem(CONSENT_KEY) === 'out';
+    return localStorage.getItem(CONSENT_KEY) === 'out';
   } catch {
     return false;
   }
@@ -25,10 +19,8 @@ export function isOptedOut(): boolean {
 /** Persists the choice; returns false when it could not be stored (the in-memory choice still holds). */
 export function setOptedOut(out: boolean): boolean {
   try {
-    const s = storage('localStorage');
-    if (!s) return false;
-    if (out) s.setItem(CONSENT_KEY, 'out');
-    else s.removeItem(CONSENT_KEY);
+    if (out) localStorage.setItem(CONSENT_KEY, 'out');
+    else localStorage.removeItem(CONSENT_KEY);
     return true;
   } catch {
     return false;
@@ -37,22 +29,19 @@ export function setOptedOut(out: boolean): boolean {
 
 /** The tab's session id (kept across reloads in sessionStorage), or a new one. */
 export function sessionId(newId: () => string): string {
+  let id: string | null = null;
   try {
-    const s = storage('sessionStorage');
-    const existing = s?.getItem(SESSION_KEY);
-    if (existing) return existing;
-    const id = newId();
-    s?.setItem(SESSION_KEY, id);
-    return id;
+    id = sessionStorage.getItem(SESSION_KEY);
+    if (!id) sessionStorage.setItem(SESSION_KEY, (id = newId()));
   } catch {
-    return newId();
+    // No sessionStorage: the id lives as long as this page.
   }
+  return id || newId();
 }
 
 /** Whether this session is in the sample: a stable hash of the id, so a reload does not re-roll. */
 export function inSample(id: string, rate: number, _random?: Random): boolean {
   if (rate >= 1) return true;
-  if (rate <= 0) return false;
   let hash = 2166136261;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
   return (hash >>> 0) / 2 ** 32 < rate;

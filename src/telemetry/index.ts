@@ -4,7 +4,7 @@
  */
 export { createTelemetry } from './client.js';
 export type { Span, SpanOptions, Telemetry } from './client.js';
-export { fromViteEnv, resolveOptions, DEFAULTS } from './config.js';
+export { fromViteEnv } from './config.js';
 export type { TelemetryEnv, TelemetryFormat, TelemetryOptions } from './config.js';
 export { memoryOutbox } from './outbox.js';
 export type { Outbox, OutboxEntry } from './outbox.js';

@@ -1,6 +1,5 @@
-import type { OutboxChange, OutboxEntry, OutboxOp } from './outbox.js';
-import { entryKey } from './outbox.js';
-import { emptyItems, KINDS, type Batch, type BatchItems, type Kind } from './records.js';
+import { byKey, entryKey, type OutboxEntry, type OutboxOp } from './outbox.js';
+import { emptyItems, KINDS, type BatchItems, type Kind } from './records.js';
 
 /**
  * The outbox's operations as pure functions over the stored entries, so the IndexedDB and memory
@@ -37,108 +36,74 @@ export interface AppendResult {
   queued: number;
 }
 
-function newEntry(p: AppendParams): OutboxEntry {
-  const batchId = p.newId();
-  const batch: Batch = { batchId, createdAt: p.now, sessionId: p.sessionId, ...emptyItems() };
-  return {
-    key: entryKey(p.now, batchId),
-    batch,
-    count: 0,
-    bytes: 0,
-    owner: p.owner,
-    open: true,
-    attempts: 0,
-    nextAttemptAt: 0,
-  };
-}
-
-function pushItem(entry: OutboxEntry, s: SizedItem): void {
-  (entry.batch[s.kind] as SizedItem['item'][]).push(s.item);
-  entry.count++;
-  entry.bytes += s.bytes + 1;
-}
-
 /** Appends items to the page's open entry (if still unclaimed), filling new entries up to `maxBytes`. */
 export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
-  return (entries) => {
-    const current = p.openKey === null ? undefined : entries.find((e) => e.key === p.openKey);
+  return (stored) => {
+    const found = stored.find((e) => e.key === p.openKey);
+    // Only the page's own open entry, and not while a page is sending it (that content is on the wire).
     let entry =
-      current && current.open && current.owner === p.owner && current.claimedBy === undefined
-        ? structuredClone(current)
-        : undefined;
-    const touched: OutboxEntry[] = [];
+      found?.open && found.owner === p.owner && !found.claimedBy ? structuredClone(found) : undefined;
+    // What to write, by key: new entries, changed copies of stored ones.
+    const put = new Map(entry ? [[entry.key, entry]] : []);
     for (const s of p.items) {
       if (!entry || (entry.count > 0 && entry.bytes + s.bytes + 1 > p.maxBytes)) {
-        if (entry) {
-          entry.open = false;
-          if (!touched.includes(entry)) touched.push(entry);
-        }
-        entry = newEntry(p);
+        if (entry) entry.open = false;
+        const batchId = p.newId();
+        entry = {
+          key: entryKey(p.now, batchId),
+          batch: { batchId, createdAt: p.now, sessionId: p.sessionId, ...emptyItems() },
+          count: 0,
+          bytes: 0,
+          owner: p.owner,
+          open: true,
+          attempts: 0,
+          nextAttemptAt: 0,
+        };
+        put.set(entry.key, entry);
       }
-      pushItem(entry, s);
-      if (!touched.includes(entry)) touched.push(entry);
+      (entry.batch[s.kind] as SizedItem['item'][]).push(s.item);
+      entry.count++;
+      entry.bytes += s.bytes + 1; // the item's JSON and a comma
     }
-    const all = entries.filter((e) => !touched.some((t) => t.key === e.key)).concat(touched);
-    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const capped = capChange(all, p.maxEvents);
-    const put = touched.filter((t) => !capped.del.includes(t.key));
-    for (const c of capped.put) {
-      const i = put.findIndex((e) => e.key === c.key);
-      if (i >= 0) put[i] = c;
-      else put.push(c);
-    }
-    const last =
-      entry && !capped.del.includes(entry.key)
-        ? (capped.put.find((c) => c.key === entry.key) ?? entry)
-        : null;
-    const open = last && last.open ? last : null;
-    return {
-      put,
-      del: capped.del,
-      result: { openKey: open ? open.key : null, open, dropped: capped.dropped, queued: capped.queued },
-    };
-  };
-}
 
-/** Drops the oldest unclaimed events until at most `maxEvents` remain. */
-function capChange(
-  entries: OutboxEntry[],
-  maxEvents: number,
-): { put: OutboxEntry[]; del: string[]; dropped: number; queued: number } {
-  let total = entries.reduce((n, e) => n + e.count, 0);
-  const put: OutboxEntry[] = [];
-  const del: string[] = [];
-  let dropped = 0;
-  for (const e of entries) {
-    if (total <= maxEvents) break;
-    if (e.claimedBy !== undefined) continue;
-    const excess = total - maxEvents;
-    if (e.count <= excess) {
-      del.push(e.key);
-      dropped += e.count;
-      total -= e.count;
-    } else {
-      const trimmed = structuredClone(e);
-      dropOldestItems(trimmed, excess);
-      put.push(trimmed);
-      dropped += excess;
-      total -= excess;
+    // Over maxEvents: drop the oldest events of entries no page is sending.
+    const all = stored
+      .filter((e) => !put.has(e.key))
+      .concat([...put.values()])
+      .sort(byKey);
+    let queued = all.reduce((n, e) => n + e.count, 0);
+    let dropped = 0;
+    const del: string[] = [];
+    for (const e of all) {
+      if (queued <= p.maxEvents) break;
+      if (e.claimedBy !== undefined) continue;
+      const n = Math.min(queued - p.maxEvents, e.count);
+      queued -= n;
+      dropped += n;
+      if (n === e.count) {
+        put.delete(e.key);
+        del.push(e.key);
+      } else {
+        const trimmed = put.get(e.key) ?? structuredClone(e);
+        dropOldestItems(trimmed, n);
+        put.set(e.key, trimmed);
+      }
     }
-  }
-  return { put, del, dropped, queued: total };
+    const last = entry && put.get(entry.key);
+    const open = last?.open ? last : null;
+    return { put: [...put.values()], del, result: { openKey: open?.key ?? null, open, dropped, queued } };
+  };
 }
 
 /** Removes the `n` items with the earliest timestamps, across kinds. */
 export function dropOldestItems(entry: OutboxEntry, n: number): void {
+  const { batch } = entry;
   for (let i = 0; i < n; i++) {
     let oldest: Kind | undefined;
-    for (const kind of KINDS) {
-      const first = entry.batch[kind][0];
-      if (first && (oldest === undefined || first.timestamp < entry.batch[oldest][0]!.timestamp))
-        oldest = kind;
-    }
-    if (oldest === undefined) break;
-    entry.batch[oldest].shift();
+    for (const k of KINDS)
+      if (batch[k][0] && (!oldest || batch[k][0].timestamp < batch[oldest][0]!.timestamp)) oldest = k;
+    if (!oldest) break;
+    batch[oldest].shift();
     entry.count--;
   }
   entry.bytes = Math.round((entry.bytes * entry.count) / Math.max(1, entry.count + n));
@@ -164,61 +129,46 @@ export interface ClaimResult {
   nextAttemptAt: number | null;
 }
 
-function isFree(e: OutboxEntry, p: ClaimParams): boolean {
-  if (e.claimedBy === undefined || p.now - (e.claimedAt ?? 0) > p.leaseMs) return true;
-  // A drain's claim dies with its page; an unload send outlives the page, so it keeps its lease.
-  return e.claimKind !== 'unload' && e.claimedBy !== p.owner && p.live != null && !p.live.has(e.claimedBy);
-}
-
 /** Claims due entries for sending (closing them to appends) and deletes expired ones. */
 export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
   return (entries) => {
-    const change: OutboxChange<ClaimResult> = {
-      put: [],
-      del: [],
-      result: { claimed: [], expired: 0, queued: 0, nextAttemptAt: null },
-    };
-    const r = change.result;
+    const claimed: OutboxEntry[] = [];
+    const del: string[] = [];
+    let expired = 0;
+    let queued = 0;
+    let next = Infinity;
     for (const e of entries) {
       if (p.now - e.batch.createdAt > p.maxAgeMs) {
-        change.del.push(e.key);
-        r.expired += e.count;
+        del.push(e.key);
+        expired += e.count;
         continue;
       }
-      r.queued += e.count;
-      if (!isFree(e, p)) {
-        // Wake up when the lease runs out, or nothing would retry this entry until the next timer.
-        r.nextAttemptAt = Math.min(r.nextAttemptAt ?? Infinity, (e.claimedAt ?? 0) + p.leaseMs + 1);
-        continue;
-      }
-      if (e.nextAttemptAt > p.now || r.claimed.length >= p.limit) {
-        if (e.nextAttemptAt > p.now) r.nextAttemptAt = Math.min(r.nextAttemptAt ?? Infinity, e.nextAttemptAt);
-        continue;
-      }
-      const claimed: OutboxEntry = {
-        ...e,
-        open: false,
-        claimedBy: p.owner,
-        claimedAt: p.now,
-        claimKind: 'send',
-      };
-      change.put.push(claimed);
-      r.claimed.push(claimed);
+      queued += e.count;
+      // A claim is free once its lease is over or, for a drain's claim, once its page is gone (its
+      // Web Lock released). An unload send outlives its page, so that claim keeps its lease.
+      const leaseEnd = (e.claimedAt ?? 0) + p.leaseMs;
+      const free =
+        e.claimedBy === undefined ||
+        p.now > leaseEnd ||
+        (e.claimKind !== 'unload' && e.claimedBy !== p.owner && p.live?.has(e.claimedBy) === false);
+      // Wake up when the lease or the retry delay runs out, or nothing retries until the next timer.
+      const due = free ? e.nextAttemptAt : leaseEnd + 1;
+      if (due > p.now) next = Math.min(next, due);
+      else if (claimed.length < p.limit)
+        claimed.push({ ...e, open: false, claimedBy: p.owner, claimedAt: p.now, claimKind: 'send' });
     }
-    return change;
+    return {
+      put: claimed,
+      del,
+      result: { claimed, expired, queued, nextAttemptAt: next < Infinity ? next : null },
+    };
   };
 }
 
 /** Writes entries as claimed by `owner`: at unload the page sends first and records the claim after. */
 export function markClaimedOp(owner: string, now: number, sent: OutboxEntry[]): OutboxOp<void> {
   return () => ({
-    put: sent.map((e) => ({
-      ...e,
-      open: false,
-      claimedBy: owner,
-      claimedAt: now,
-      claimKind: 'unload' as const,
-    })),
+    put: sent.map((e) => ({ ...e, open: false, claimedBy: owner, claimedAt: now, claimKind: 'unload' })),
     del: [],
     result: undefined,
   });
@@ -231,8 +181,7 @@ export function settleOp(
 ): OutboxOp<number> {
   return (entries) => {
     const e = entries.find((x) => x.key === key);
-    if (!e) return { put: [], del: [], result: 0 };
-    if (next === null) return { put: [], del: [key], result: e.count };
+    if (!e || !next) return { put: [], del: e ? [key] : [], result: e?.count ?? 0 };
     const { claimedBy: _c, claimedAt: _a, claimKind: _k, ...rest } = e;
     return { put: [{ ...rest, open: false, ...next }], del: [], result: e.count };
   };

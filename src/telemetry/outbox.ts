@@ -57,6 +57,12 @@ export function entryKey(createdAt: number, batchId: string): string {
   return `${time}-${String(sequence).padStart(6, '0')}-${batchId}`;
 }
 
+/** Orders entries by key, that is by age, as IndexedDB returns them. */
+export const byKey = (a: OutboxEntry, b: OutboxEntry): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Rejections are always Errors, whatever an op throws. */
+export const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 /** Keeps entries in a Map: for pages without IndexedDB and as the fallback when it fails. */
 export function memoryOutbox(): Outbox {
   const entries = new Map<string, OutboxEntry>();
@@ -64,15 +70,14 @@ export function memoryOutbox(): Outbox {
     kind: 'memory',
     run<R>(op: OutboxOp<R>): Promise<R> {
       try {
-        const sorted = [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         // Ops get copies, as they would from IndexedDB, so one that mutates its input changes nothing.
-        const change = op(structuredClone(sorted));
+        const change = op(structuredClone([...entries.values()].sort(byKey)));
         for (const key of change.del) entries.delete(key);
-        // structuredClone keeps callers from mutating stored entries, as IndexedDB would.
+        // Stored copies too: a caller changing an entry after writing it changes nothing here.
         for (const entry of change.put) entries.set(entry.key, structuredClone(entry));
         return Promise.resolve(change.result);
       } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        return Promise.reject(toError(error));
       }
     },
     clear(): Promise<void> {
@@ -93,23 +98,22 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
       return current.kind;
     },
     async run<R>(op: OutboxOp<R>): Promise<R> {
-      if (current !== primary) return current.run(op);
-      try {
-        return await primary.run(op);
-      } catch (error) {
-        // Several runs may fail at once: only the first switches, or later ones would lose its writes.
-        if (current === primary) {
-          current = memoryOutbox();
-          onFallback(error);
+      if (current === primary) {
+        try {
+          return await primary.run(op);
+        } catch (error) {
+          // Several runs may fail at once: only the first switches, or later ones would lose its writes.
+          if (current === primary) {
+            current = memoryOutbox();
+            onFallback(error);
+          }
         }
-        return current.run(op);
       }
+      return current.run(op);
     },
     async clear(): Promise<void> {
-      await Promise.allSettled([
-        Promise.resolve().then(() => primary.clear()),
-        current === primary ? undefined : current.clear(),
-      ]);
+      // A synchronous throw from a broken primary becomes a rejection, and allSettled ignores it.
+      await Promise.allSettled([(async () => primary.clear())(), current !== primary && current.clear()]);
     },
   };
 }

@@ -5,28 +5,30 @@ import type { Attributes, ExceptionInfo, JsonValue } from './records.js';
  * Never throws: getters that throw, revoked proxies and exotic objects become placeholder strings.
  */
 
+const STRING = 1024; // longest string kept in a context value; the rest is cut and marked
+const MESSAGE = 4096; // longest log message or exception message
+const STACK = 8192;
+const DEPTH = 6;
+const KEYS = 50; // per object
+const ITEMS = 50; // per array
+
 export const LIMITS = {
-  /** Longest string kept in a context value; the rest is cut and marked. */
-  string: 1024,
-  /** Longest log message or exception message. */
-  message: 4096,
-  /** Longest stack trace. */
-  stack: 8192,
-  depth: 6,
-  keys: 50,
-  items: 50,
-} as const;
-
+  string: STRING,
+  message: MESSAGE,
+  stack: STACK,
+  depth: DEPTH,
+  keys: KEYS,
+  items: ITEMS,
+};
 export const REDACTED = '[REDACTED]';
+const UNSERIALIZABLE = '[Unserializable]';
 
-// Keys whose values are credentials or personal data whatever they hold. Keys are split into words
-// (camelCase, snake_case, kebab-case) so `authToken` matches but `author` and `className` do not.
-const SENSITIVE_WORDS = new Set(
-  'password passwd pwd pass passphrase secret token auth authorization cookie credential credentials email phone ssn cvv pin otp jwt bearer session'.split(
-    ' ',
-  ),
-);
-const SENSITIVE_JOINED = /apikey|creditcard|cardnumber|privatekey|clientsecret|setcookie/;
+// Keys whose values are credentials or personal data whatever they hold. A key is split into words
+// (camelCase, snake_case, kebab-case) and joined as `_word_word_`, so `authToken` matches but
+// `author` and `className` do not. A few compounds match however they are written (`api_key`,
+// `apiKey`, `apikey`).
+const SENSITIVE =
+  /_(pass(word|wd|phrase)?|pwd|secret|token|auth(orization)?|cookie|credentials?|email|phone|ssn|cvv|pin|otp|jwt|bearer|session)_|(api|private)_?key|credit_?card|card_?number|clientsecret|setcookie/;
 const WORD_SPLIT = /[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/;
 // Context keys repeat call after call: remember each verdict (bounded, cleared when full).
 const keyVerdicts = new Map<string, boolean>();
@@ -34,45 +36,44 @@ const keyVerdicts = new Map<string, boolean>();
 export function isSensitiveKey(key: string): boolean {
   let verdict = keyVerdicts.get(key);
   if (verdict === undefined) {
-    const words = key.split(WORD_SPLIT).map((w) => w.toLowerCase());
-    verdict = words.some((w) => SENSITIVE_WORDS.has(w)) || SENSITIVE_JOINED.test(words.join(''));
+    verdict = SENSITIVE.test(`_${key.split(WORD_SPLIT).join('_')}_`.toLowerCase());
     if (keyVerdicts.size >= 1000) keyVerdicts.clear();
     keyVerdicts.set(key, verdict);
   }
   return verdict;
 }
-// The test is a cheap pre-check: only strings containing '@' or 'eyJ' or 'earer ' pay for the replaces.
+
+// A cheap pre-check: only strings containing '@' or 'eyJ' or 'earer ' pay for the replaces.
 const MAYBE_PII = /@|eyJ|earer /;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const BEARER = /([Bb]earer\s+)[A-Za-z0-9._~+/-]+=*/g;
+const EMAIL = /[\w.%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const JWT = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
+const BEARER = /(bearer\s+)[\w.~+/-]+=*/gi;
 
 /** Cuts a string to `max` UTF-16 units (never splitting a surrogate pair) and scrubs emails and tokens. */
-export function cleanString(value: string, max: number = LIMITS.string): string {
+export function cleanString(value: string, max: number = STRING): string {
   // Scrub before cutting, or an email straddling the cut would leave its first half behind. Only a
   // margin past the cut is scanned, so a 2 MB string costs no more than a short one.
-  let s = value.length > max ? value.slice(0, max + 128) : value;
-  if (MAYBE_PII.test(s)) {
-    s = s.replace(EMAIL, '[email]').replace(JWT, '[token]').replace(BEARER, '$1[token]');
-  }
+  let s = value.slice(0, max + 128);
+  if (MAYBE_PII.test(s)) s = s.replace(EMAIL, '[email]').replace(JWT, '[token]').replace(BEARER, '$1[token]');
   if (s.length > max) {
-    let end = max;
-    const code = s.charCodeAt(end - 1);
-    if (code >= 0xd800 && code <= 0xdbff) end--;
+    // Do not keep half of a surrogate pair.
+    const end = (s.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max;
     s = `${s.slice(0, end)}…[truncated ${value.length - end} chars]`;
   }
   return s;
 }
 
+/** The constructor name of an object, for placeholders. */
 function describe(value: object): string {
   try {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? name : 'Object';
+    const name: unknown = value.constructor.name;
+    return typeof name === 'string' && name ? name : 'Object';
   } catch {
     return 'Object';
   }
 }
 
+// `seen` holds the ancestors only (depth <= DEPTH): cheaper than a WeakSet per call.
 function sanitizeValue(value: unknown, depth: number, seen: object[]): JsonValue | undefined {
   switch (typeof value) {
     case 'string':
@@ -81,53 +82,50 @@ function sanitizeValue(value: unknown, depth: number, seen: object[]): JsonValue
       // JSON has no NaN or Infinity; keep the fact rather than turning it into null.
       return Number.isFinite(value) ? value : String(value);
     case 'boolean':
+    case 'undefined':
       return value;
-    case 'bigint':
-      return value.toString();
-    case 'symbol':
-      return cleanString(value.toString());
     case 'function':
       return `[Function ${value.name || 'anonymous'}]`;
-    case 'undefined':
-      return undefined;
+    case 'bigint':
+    case 'symbol':
+      return cleanString(String(value));
   }
   if (value === null) return null;
   const obj = value as object;
-  // `seen` holds the ancestors only (depth <= LIMITS.depth): cheaper than a WeakSet per call.
   if (seen.includes(obj)) return '[Circular]';
-  if (depth >= LIMITS.depth) return `[${describe(obj)}]`;
+  if (depth >= DEPTH) return `[${describe(obj)}]`;
   seen.push(obj);
   try {
     // Plain objects first: the common case skips the instanceof chain below.
     const proto: unknown = Object.getPrototypeOf(obj);
     if (proto === Object.prototype || proto === null) return sanitizeRecord(obj, depth, seen);
-    if (Array.isArray(obj) || obj instanceof Set)
-      return sanitizeList(Array.from(obj as Iterable<unknown>), depth, seen);
-    if (obj instanceof Error) return errorToJson(obj, depth, seen);
+    if (Array.isArray(obj) || obj instanceof Set) {
+      const list = [...(obj as Iterable<unknown>)];
+      const out = list.slice(0, ITEMS).map((item) => sanitizeValue(item, depth + 1, seen) ?? null);
+      if (list.length > ITEMS) out.push(`[${list.length - ITEMS} more]`);
+      return out;
+    }
+    if (obj instanceof Error) {
+      const out: Attributes = { ...exceptionInfo(obj) };
+      const cause = depth + 1 < DEPTH ? sanitizeValue(obj.cause, depth + 1, seen) : undefined;
+      if (cause !== undefined) out.cause = cause;
+      return out;
+    }
     if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
-    if (obj instanceof RegExp) return obj.toString();
+    if (obj instanceof RegExp) return String(obj);
     if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[${describe(obj)}]`;
     if (typeof Node !== 'undefined' && obj instanceof Node) return `[${obj.nodeName}]`;
-    if (obj instanceof Map) return sanitizeEntries(Array.from(obj.keys()), (k) => obj.get(k), depth, seen);
+    if (obj instanceof Map) return sanitizeEntries([...obj.keys()], (k) => obj.get(k), depth, seen);
     return sanitizeRecord(obj, depth, seen);
   } catch {
-    return '[Unserializable]';
+    return UNSERIALIZABLE;
   } finally {
     seen.pop();
   }
 }
 
 function sanitizeRecord(obj: object, depth: number, seen: object[]): Attributes {
-  const record = obj as Record<string, unknown>;
-  return sanitizeEntries(Object.keys(record), (k) => record[k as string], depth, seen);
-}
-
-function sanitizeList(list: unknown[], depth: number, seen: object[]): JsonValue[] {
-  const out: JsonValue[] = [];
-  const n = Math.min(list.length, LIMITS.items);
-  for (let i = 0; i < n; i++) out.push(sanitizeValue(list[i], depth + 1, seen) ?? null);
-  if (list.length > n) out.push(`[${list.length - n} more]`);
-  return out;
+  return sanitizeEntries(Object.keys(obj), (k) => (obj as Record<string, unknown>)[k as string], depth, seen);
 }
 
 function sanitizeEntries(
@@ -137,36 +135,21 @@ function sanitizeEntries(
   seen: object[],
 ): Attributes {
   const out: Attributes = {};
-  const n = Math.min(keys.length, LIMITS.keys);
-  for (let i = 0; i < n; i++) {
-    const rawKey = keys[i];
+  for (const rawKey of keys.slice(0, KEYS)) {
     const key =
       typeof rawKey === 'string' && rawKey.length <= 128 ? rawKey : cleanString(String(rawKey), 128);
-    if (isSensitiveKey(key)) {
-      out[key] = REDACTED;
-      continue;
-    }
-    let v: JsonValue | undefined;
-    try {
-      v = sanitizeValue(read(rawKey), depth + 1, seen);
-    } catch {
-      // A getter that throws loses only its own key.
-      v = '[Unserializable]';
+    let v: JsonValue | undefined = REDACTED;
+    if (!isSensitiveKey(key)) {
+      try {
+        v = sanitizeValue(read(rawKey), depth + 1, seen);
+      } catch {
+        // A getter that throws loses only its own key.
+        v = UNSERIALIZABLE;
+      }
     }
     if (v !== undefined) out[key] = v;
   }
-  if (keys.length > n) out['…'] = `${keys.length - n} more keys`;
-  return out;
-}
-
-function errorToJson(error: Error, depth: number, seen: object[]): Attributes {
-  const info = exceptionInfo(error);
-  const out: Attributes = { type: info.type, message: info.message };
-  if (info.stack !== undefined) out.stack = info.stack;
-  if (error.cause !== undefined && depth + 1 < LIMITS.depth) {
-    const cause = sanitizeValue(error.cause, depth + 1, seen);
-    if (cause !== undefined) out.cause = cause;
-  }
+  if (keys.length > KEYS) out['…'] = `${keys.length - KEYS} more keys`;
   return out;
 }
 
@@ -177,41 +160,40 @@ export function sanitize(value: unknown): JsonValue {
 
 /** A context or attributes argument to a flat map; a non-object becomes `{ value }`. */
 export function sanitizeAttributes(value: unknown): Attributes {
-  if (value === undefined || value === null) return {};
+  if (value == null) return {};
   const v = sanitize(value);
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : { value: v };
+  return typeof v === 'object' && v && !Array.isArray(v) ? v : { value: v };
 }
 
 /** A message argument to a capped, scrubbed string. */
 export function sanitizeMessage(value: unknown): string {
-  if (typeof value === 'string') return cleanString(value, LIMITS.message);
   if (value === undefined) return 'undefined';
-  const v = sanitize(value);
-  return cleanString(typeof v === 'string' ? v : safeStringify(v), LIMITS.message);
-}
-
-function safeStringify(value: JsonValue): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return '[Unserializable]';
+  let v = typeof value === 'string' ? value : sanitize(value);
+  if (typeof v !== 'string') {
+    try {
+      v = JSON.stringify(v);
+    } catch {
+      v = UNSERIALIZABLE;
+    }
   }
+  return cleanString(v, MESSAGE);
 }
 
 /** Any thrown value to `{ type, message, stack }`: non-Error rejections keep their value as the message. */
 export function exceptionInfo(error: unknown): ExceptionInfo {
   try {
-    if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-      const e = error as { name?: unknown; message?: unknown; stack?: unknown };
-      const type = typeof e.name === 'string' && e.name !== '' ? e.name : describe(error);
-      const info: ExceptionInfo = { type: cleanString(type, 128), message: sanitizeMessage(e.message) };
-      if (typeof e.stack === 'string') info.stack = cleanString(e.stack, LIMITS.stack);
-      return info;
-    }
-    const type = error === null ? 'null' : typeof error === 'object' ? describe(error) : typeof error;
-    return { type, message: sanitizeMessage(error) };
+    if (typeof error !== 'object' || !error)
+      return { type: error === null ? 'null' : typeof error, message: sanitizeMessage(error) };
+    const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+    const isError = error instanceof Error || 'message' in error;
+    const info: ExceptionInfo = {
+      type: typeof e.name === 'string' && e.name && isError ? cleanString(e.name, 128) : describe(error),
+      message: sanitizeMessage(isError ? e.message : error),
+    };
+    if (isError && typeof e.stack === 'string') info.stack = cleanString(e.stack, STACK);
+    return info;
   } catch {
-    return { type: 'Unknown', message: '[Unserializable]' };
+    return { type: 'Unknown', message: UNSERIALIZABLE };
   }
 }
 
@@ -224,13 +206,7 @@ let lastUrl: string | undefined;
  */
 export function pageUrl(): string | undefined {
   try {
-    const href =
-      typeof document !== 'undefined'
-        ? document.URL
-        : typeof location !== 'undefined'
-          ? location.href
-          : undefined;
-    if (href === undefined) return undefined;
+    const href = typeof document === 'undefined' ? location.href : document.URL;
     if (href !== lastHref) {
       lastHref = href;
       lastUrl = cleanString(location.origin + location.pathname);

@@ -100,21 +100,19 @@ export function itemCount(items: BatchItems): number {
 /** A source of randomness in [0, 1); passed in so tests are deterministic. */
 export type Random = () => number;
 
-const HEX = '0123456789abcdef';
-
 /**
  * Lower-case hex id of `bytes` random bytes: 16 for a W3C trace id, 8 for a span id.
  * Uses crypto.getRandomValues when the caller passes no `random` (ids must not collide across tabs).
  */
 export function hexId(bytes: number, random?: Random): string {
+  const digits = bytes * 2;
+  const values: ArrayLike<number> =
+    random || !globalThis.crypto?.getRandomValues
+      ? Array.from({ length: digits }, () => (random ?? Math.random)() * 16)
+      : crypto.getRandomValues(new Uint8Array(digits));
   let out = '';
-  if (!random && typeof crypto !== 'undefined' && typeof crypto.getRandomValues === 'function') {
-    const buf = crypto.getRandomValues(new Uint8Array(bytes));
-    for (const b of buf) out += HEX[b >> 4]! + HEX[b & 15]!;
-  } else {
-    const rnd = random ?? Math.random;
-    for (let i = 0; i < bytes * 2; i++) out += HEX[Math.floor(rnd() * 16) & 15]!;
-  }
+  // `& 15` keeps one hex digit of a random byte, or floors a random number in [0, 16).
+  for (let i = 0; i < digits; i++) out += (values[i]! & 15).toString(16);
   // W3C Trace Context: an all-zero id is invalid. Not re-rolled: an injected random may be stuck at 0.
   return /^0+$/.test(out) ? `${out.slice(0, -1)}1` : out;
 }

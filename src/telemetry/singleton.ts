@@ -11,34 +11,44 @@ export interface TelemetrySingleton extends Telemetry {
   configure(options: TelemetryOptions): void;
 }
 
-function viteEnv(): TelemetryEnv | undefined {
-  try {
-    // Vite replaces import.meta.env at build time; elsewhere (Node, tests) it is undefined.
-    return (import.meta as ImportMeta & { env?: TelemetryEnv }).env;
-  } catch {
-    return undefined;
-  }
+/** A client from the Vite env (`VITE_TELEMETRY_*`), with `options` on top. */
+function fromEnv(options?: TelemetryOptions): Telemetry {
+  // Vite replaces import.meta.env at build time; elsewhere (Node, tests) it is undefined.
+  return createTelemetry({
+    ...fromViteEnv((import.meta as ImportMeta & { env?: TelemetryEnv }).env),
+    ...options,
+  });
 }
 
 let client: Telemetry | null = null;
-const current = (): Telemetry => (client ??= createTelemetry(fromViteEnv(viteEnv())));
+const current = (): Telemetry => (client ??= fromEnv());
+
+const METHODS = [
+  'log',
+  'metric',
+  'trace',
+  'startSpan',
+  'exception',
+  'flush',
+  'optOut',
+  'optIn',
+  'isEnabled',
+  'status',
+  'shutdown',
+] as const;
 
 /** The singleton. Nothing is opened until first use, and nothing at all when telemetry is off. */
 export const telemetry: TelemetrySingleton = {
+  // Each method calls the current client, created on first use.
+  ...(Object.fromEntries(
+    METHODS.map((name) => [
+      name,
+      (...args: unknown[]) => (current()[name] as (...a: unknown[]) => unknown)(...args),
+    ]),
+  ) as unknown as Telemetry),
   configure(options) {
     const previous = client;
-    client = createTelemetry({ ...fromViteEnv(viteEnv()), ...options });
+    client = fromEnv(options);
     if (previous) void previous.shutdown();
   },
-  log: (level, message, context) => current().log(level, message, context),
-  metric: (name, value, labels) => current().metric(name, value, labels),
-  trace: (name, durationMs, attributes) => current().trace(name, durationMs, attributes),
-  startSpan: (name, attributes, options) => current().startSpan(name, attributes, options),
-  exception: (error, context) => current().exception(error, context),
-  flush: () => current().flush(),
-  optOut: () => current().optOut(),
-  optIn: () => current().optIn(),
-  isEnabled: () => current().isEnabled(),
-  status: () => current().status(),
-  shutdown: () => current().shutdown(),
 };

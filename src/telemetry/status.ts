@@ -47,13 +47,21 @@ export interface TelemetryStatus {
 }
 
 export function emptyDropped(): Record<DropReason, number> {
+  return Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number>;
+}
+
+/** The status of a client that is off, and the counters a running one starts from. */
+export function emptyStatus(): TelemetryStatus {
   return {
-    queue_full: 0,
-    max_attempts: 0,
-    expired: 0,
-    rejected: 0,
-    invalid: 0,
-    opted_out: 0,
-    storage_error: 0,
+    enabled: false,
+    storage: 'none',
+    buffered: 0,
+    queued: 0,
+    inFlight: 0,
+    sent: 0,
+    dropped: emptyDropped(),
+    truncated: 0,
+    lastError: null,
+    pausedUntil: null,
   };
 }

@@ -27,31 +27,28 @@ export interface Transport {
 
 /** `Retry-After` as seconds or an HTTP date (RFC 9110, 10.2.3), in ms from `now`; undefined if absent or bad. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
   // Only an HTTP date (it has a month or day name); Date.parse would read '1.5' as a date in 2001.
-  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
+  const date = /[a-z]{3}/i.test(v) ? Date.parse(v) : NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Maps a response status to what happens to the batch. */
 export function classifyStatus(status: number, retryAfter: string | null, now: number): SendResult {
   if (status >= 200 && status < 300) return { outcome: 'ok', status };
+  const error = `HTTP ${status}`;
+  if (status !== 408 && status !== 429 && status < 500) return { outcome: 'drop', status, error };
   const retryAfterMs = parseRetryAfter(retryAfter, now);
-  if (status === 408 || status === 429 || status >= 500) {
-    const result: SendResult = {
-      outcome: 'retry',
-      status,
-      error: `HTTP ${status}`,
-      // A server that says when to come back is throttling, not failing this batch.
-      countsAsAttempt: retryAfterMs === undefined && status !== 429,
-    };
-    if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
-    return result;
-  }
-  return { outcome: 'drop', status, error: `HTTP ${status}` };
+  return {
+    outcome: 'retry',
+    status,
+    error,
+    // A server that says when to come back is throttling, not failing this batch.
+    countsAsAttempt: retryAfterMs === undefined && status !== 429,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
 }
 
 export interface FetchTransportOptions {
@@ -62,37 +59,35 @@ export interface FetchTransportOptions {
   now?: () => number;
 }
 
+/** A failed request: keep the batch and retry, without counting it as an attempt. */
+const networkError = (error: unknown): SendResult => ({
+  outcome: 'retry',
+  status: 0,
+  error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  countsAsAttempt: false,
+});
+
 /**
  * fetch with `keepalive` whenever the body fits the page-wide budget, plain fetch otherwise.
  * sendBeacon is not used: it cannot see 429/503 and silently loses those batches (PLATFORM.md).
  */
-export function fetchTransport(options: FetchTransportOptions = {}): Transport {
-  const budget = options.budget ?? pageKeepaliveBudget;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const now = options.now ?? Date.now;
-
+export function fetchTransport({
+  budget = pageKeepaliveBudget,
+  timeoutMs = 30_000,
+  now = Date.now,
   // Taken once, at creation: an app's fetch instrumentation installed later must not see (and trace)
   // telemetry's own requests.
-  const doFetch: typeof fetch | undefined =
-    options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
-
+  fetch: doFetch = globalThis.fetch?.bind(globalThis),
+}: FetchTransportOptions = {}): Transport {
   async function attempt(request: SendRequest, keepalive: boolean): Promise<SendResult> {
-    if (!doFetch) throw new TypeError('fetch is not available');
-    const init: RequestInit = {
+    const response = await doFetch(request.url, {
       method: 'POST',
       body: request.body,
       headers: { 'Content-Type': request.contentType, ...request.headers },
       keepalive,
       credentials: 'omit',
-    };
-    if (
-      !request.unloading &&
-      typeof AbortSignal !== 'undefined' &&
-      typeof AbortSignal.timeout === 'function'
-    ) {
-      init.signal = AbortSignal.timeout(timeoutMs);
-    }
-    const response = await doFetch(request.url, init);
+      signal: request.unloading ? undefined : globalThis.AbortSignal?.timeout?.(timeoutMs),
+    });
     // Drain the body so the connection can be reused; its content does not matter.
     response.body?.cancel().catch(() => {});
     return classifyStatus(response.status, response.headers.get('Retry-After'), now());
@@ -102,27 +97,16 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
     async send(request) {
       const release = budget.reserve(utf8Length(request.body));
       try {
-        return await attempt(request, release !== null);
+        return await attempt(request, !!release);
       } catch (error) {
         // Chromium rejects an over-budget keepalive request with a bare TypeError; Faro retries once
         // without keepalive, which still works while the page stays alive.
-        if (release !== null && error instanceof TypeError && !request.unloading) {
-          release();
-          try {
-            return await attempt(request, false);
-          } catch (second) {
-            return networkError(second);
-          }
-        }
-        return networkError(error);
+        if (!release || !(error instanceof TypeError) || request.unloading) return networkError(error);
+        release();
+        return await attempt(request, false).catch(networkError);
       } finally {
         release?.();
       }
     },
   };
-}
-
-function networkError(error: unknown): SendResult {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { outcome: 'retry', status: 0, error: message, countsAsAttempt: false };
 }

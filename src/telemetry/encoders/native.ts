@@ -1,4 +1,4 @@
-import type { Batch, NativeBody, Resource } from '../records.js';
+import { KINDS, type Batch, type NativeBody, type Resource } from '../records.js';
 
 /** What an encoder needs beside the batch. */
 export interface EncodeContext {
@@ -15,15 +15,14 @@ const iso = (ms: number): string =>
 
 /** The native JSON body (DESIGN.md section 3); timestamps become ISO strings. */
 export function toNativeBody(batch: Batch, ctx: EncodeContext): NativeBody {
-  const body: NativeBody = {
+  const body = {
     batchId: batch.batchId,
     sentAt: iso(ctx.sentAt),
     resource: ctx.resource,
     session: { id: batch.sessionId },
-    logs: batch.logs.map((l) => ({ ...l, timestamp: iso(l.timestamp) })),
-    traces: batch.traces.map((t) => ({ ...t, timestamp: iso(t.timestamp) })),
-    metrics: batch.metrics.map((m) => ({ ...m, timestamp: iso(m.timestamp) })),
-  };
+  } as NativeBody;
+  for (const kind of KINDS)
+    (body[kind] as unknown[]) = batch[kind].map((item) => ({ ...item, timestamp: iso(item.timestamp) }));
   if (ctx.token !== undefined) body.token = ctx.token;
   return body;
 }
