@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import * as api from '../../src/telemetry/index.js';
+import * as instrumentation from '../../src/instrumentation/index.js';
+
+// The export surface is a contract (DESIGN.md section 3): changing it must be a decision, not an accident.
+describe('public exports', () => {
+  it('pwa-telemetry exports exactly the documented names', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'createTelemetry',
+      'fetchTransport',
+      'fromViteEnv',
+      'indexedDbOutbox',
+      'memoryOutbox',
+      'telemetry',
+    ]);
+  });
+
+  it('pwa-telemetry/instrumentation exports exactly the documented names', () => {
+    expect(Object.keys(instrumentation).sort()).toEqual([
+      'captureConsole',
+      'captureErrors',
+      'createLogger',
+      'instrumentFetch',
+      'trackWebVitals',
+      'withoutTelemetry',
+    ]);
+  });
+
+  it('the singleton has every client method plus configure', () => {
+    const methods = [
+      'configure',
+      'exception',
+      'flush',
+      'isEnabled',
+      'log',
+      'metric',
+      'optIn',
+      'optOut',
+      'shutdown',
+      'startSpan',
+      'status',
+      'trace',
+    ];
+    expect(Object.keys(api.telemetry).sort()).toEqual(methods);
+  });
+});
