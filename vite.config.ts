@@ -1,4 +1,8 @@
-import { defineConfig } from 'vite';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, relative, resolve, sep } from 'node:path';
+import { build, defineConfig, type Plugin, type ResolvedConfig } from 'vite';
 
 /**
  * The demo PWA (index.html + src/app). Telemetry settings come from `VITE_*` variables at build time
@@ -7,12 +11,135 @@ import { defineConfig } from 'vite';
  * The app sends to a same-origin `/ingest` (no CORS preflight, which an unload-time send may not live
  * to finish); the dev and preview servers forward that path to the ingest server, at
  * `TELEMETRY_PROXY_TARGET` or else http://127.0.0.1:$TELEMETRY_PORT (default 8787).
+ *
+ * A production build also emits the service worker (src/app/sw.ts) as one classic script at `/sw.js`:
+ * see `serviceWorker()` below. The dev server has no service worker.
  */
 const ingestTarget =
   process.env.TELEMETRY_PROXY_TARGET || `http://127.0.0.1:${process.env.TELEMETRY_PORT || '8787'}`;
 const proxy = { '/ingest': { target: ingestTarget, changeOrigin: true } };
 
+/** Service worker source, relative to the project root. */
+const SW_ENTRY = 'src/app/sw.ts';
+/** Where the worker is served: the site root, so its scope covers the whole app. */
+const SW_FILE = 'sw.js';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Builds src/app/sw.ts after the app, as a separate, self-contained classic script (IIFE) emitted at
+ * `/sw.js`. A second entry in the app's own build would share chunks with the page, which only a module
+ * service worker could import (not supported by every browser), and would get a hashed name under
+ * /assets/, whose scope could not cover the app.
+ *
+ * The worker is built with the app's mode and env (same `VITE_*`), and gets two build-time constants:
+ * `__APP_SHELL__`, the URLs to precache (every file of this build and of public/, and `/` for
+ * navigations), and `__SHELL_VERSION__`, a hash of their contents that names the cache, so each deploy
+ * gets a fresh cache and the old one is deleted when the new worker activates.
+ */
+function serviceWorker(): Plugin {
+  let config: ResolvedConfig;
+  return {
+    name: 'pwa-telemetry:service-worker',
+    apply: 'build',
+    enforce: 'post',
+    configResolved(resolved) {
+      config = resolved;
+    },
+    async generateBundle(_options, bundle) {
+      const base = config.base.endsWith('/') ? config.base : `${config.base}/`;
+      const hash = createHash('sha256');
+      const shell = new Set<string>([base]);
+      for (const [fileName, output] of Object.entries(bundle).sort(([a], [b]) => a.localeCompare(b))) {
+        if (fileName.endsWith('.map')) continue;
+        if (fileName !== 'index.html') shell.add(base + fileName);
+        hash.update(fileName).update(output.type === 'chunk' ? output.code : output.source);
+      }
+      if (config.publicDir && config.build.copyPublicDir) {
+        for (const file of (await filesUnder(config.publicDir)).sort()) {
+          const url = relative(config.publicDir, file).split(sep).join('/');
+          shell.add(base + url);
+          hash.update(url).update(await readFile(file));
+        }
+      }
+
+      const result = await build({
+        configFile: false,
+        root: config.root,
+        mode: config.mode,
+        envDir: config.envDir,
+        envPrefix: config.envPrefix,
+        publicDir: false,
+        logLevel: 'warn',
+        define: {
+          __APP_SHELL__: JSON.stringify([...shell]),
+          __SHELL_VERSION__: JSON.stringify(hash.digest('hex').slice(0, 16)),
+        },
+        build: {
+          write: false,
+          copyPublicDir: false,
+          emptyOutDir: false,
+          minify: config.build.minify,
+          target: config.build.target,
+          sourcemap: false,
+          modulePreload: false,
+          rolldownOptions: {
+            input: resolve(config.root, SW_ENTRY),
+            output: { format: 'iife', entryFileNames: SW_FILE },
+          },
+        },
+      });
+      const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) =>
+        'output' in r ? r.output : [],
+      );
+      const chunk = outputs.find((o) => o.type === 'chunk' && o.fileName === SW_FILE);
+      if (!chunk || chunk.type !== 'chunk') throw new Error(`${SW_ENTRY} did not build into ${SW_FILE}`);
+      if (outputs.length !== 1) {
+        throw new Error(
+          `${SW_ENTRY} must build into one file, got ${outputs.map((o) => o.fileName).join(', ')}`,
+        );
+      }
+      this.emitFile({ type: 'asset', fileName: SW_FILE, source: chunk.code });
+    },
+  };
+}
+
+/**
+ * `GET /api/echo`: a tiny same-origin API for the demo's fetch button, answering with what it received
+ * (including the W3C `traceparent` header the fetch instrumentation adds). The e2e app server has the
+ * same route (e2e/app-server.ts).
+ */
+function echoApi(): Plugin {
+  const handle = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/api/echo') return next();
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        traceparent: req.headers.traceparent ?? null,
+        receivedAt: new Date().toISOString(),
+      }),
+    );
+  };
+  return {
+    name: 'pwa-telemetry:echo-api',
+    configureServer: (server) => void server.middlewares.use(handle),
+    configurePreviewServer: (server) => void server.middlewares.use(handle),
+  };
+}
+
 export default defineConfig({
+  plugins: [serviceWorker(), echoApi()],
   build: {
     outDir: 'dist-app',
     emptyOutDir: true,

@@ -23,12 +23,28 @@ export interface IngestRequest {
   status: number;
   /** Whether the ingest server saw the request (false for injected failures before forwarding). */
   forwarded: boolean;
+  /**
+   * The `Referer` header: the page's URL for a page's send, the worker script's URL (`…/sw.js`) for a
+   * send made by the service worker.
+   */
+  referer: string | undefined;
+}
+
+/** One request to the demo API (`GET /api/echo`), as the browser sent it. */
+export interface ApiRequest {
+  method: string;
+  /** Path and query. */
+  url: string;
+  /** The W3C `traceparent` header, if any. */
+  traceparent: string | undefined;
 }
 
 export interface AppServer {
   url: string;
   /** Every `/ingest` request so far, oldest first. */
   readonly requests: readonly IngestRequest[];
+  /** Every `/api/echo` request so far, oldest first. */
+  readonly apiRequests: readonly ApiRequest[];
   /** Answers the next `n` ingest requests with `status` without forwarding them. */
   failNext(n: number, status?: number, headers?: Record<string, string>): void;
   /**
@@ -108,6 +124,7 @@ function forward(target: string, req: IncomingMessage, body: Buffer): Promise<Up
 /** Starts the server on a free port of 127.0.0.1. `ingestUrl` is the ingest server's base URL. */
 export async function startAppServer(root: string, ingestUrl: string): Promise<AppServer> {
   const requests: IngestRequest[] = [];
+  const apiRequests: ApiRequest[] = [];
   const failures: { status: number; headers: Record<string, string> }[] = [];
   const lost: number[] = [];
   let down = false;
@@ -122,6 +139,7 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
         bytes: 0,
         status: 0,
         forwarded: false,
+        referer: req.headers.referer,
       });
       req.socket.destroy();
       return;
@@ -135,6 +153,7 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
       bytes: body.length,
       status: 0,
       forwarded: false,
+      referer: req.headers.referer,
     };
     requests.push(record);
     const failure = failures.shift();
@@ -162,6 +181,23 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
     res.end(upstream.body);
   }
 
+  /** `GET /api/echo`: answers with what it received, as the dev and preview servers do (vite.config.ts). */
+  function echo(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const traceparent = req.headers.traceparent as string | undefined;
+    apiRequests.push({ method: req.method ?? '', url: url.pathname + url.search, traceparent });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        traceparent: traceparent ?? null,
+        receivedAt: new Date().toISOString(),
+      }),
+    );
+  }
+
   async function staticFile(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const relative = normalize(path === '/' ? '/index.html' : path);
@@ -183,8 +219,9 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
   }
 
   const server = createServer((req, res) => {
-    const isIngest = (req.url ?? '').split('?')[0] === '/ingest';
-    (isIngest ? ingest(req, res) : staticFile(req, res)).catch((error: unknown) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/api/echo') return echo(req, res);
+    (path === '/ingest' ? ingest(req, res) : staticFile(req, res)).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(502, { Connection: 'close' });
       res.end(String(error));
     });
@@ -198,6 +235,7 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
+    apiRequests,
     failNext(n, status = 503, headers = {}) {
       for (let i = 0; i < n; i++) failures.push({ status, headers });
     },

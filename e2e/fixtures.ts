@@ -96,6 +96,43 @@ export async function openApp(page: Page, app: AppServer): Promise<void> {
   await page.waitForFunction(() => typeof window.__telemetry === 'object');
 }
 
+/** Web vitals every page load reports on its own, without an interaction or a hide. */
+export const LOAD_VITALS = ['web_vital_fcp', 'web_vital_ttfb'];
+
+/**
+ * Opens the app and waits until what it reports on its own at load (the FCP and TTFB web vitals) is
+ * stored, so that the test's own events travel alone. Returns how many ingest requests were made by
+ * then: the test's own requests are `app.requests.slice(returned)`.
+ */
+export async function openQuietApp(page: Page, app: AppServer, ingest: Ingest): Promise<number> {
+  await openApp(page, app);
+  await expect
+    .poll(async () => {
+      await page.evaluate(() => window.__telemetry.flush());
+      const stored = (await ingest.lines('metrics')).map((m) => m.name);
+      const s = await page.evaluate(() => window.__telemetry.status());
+      return LOAD_VITALS.every((name) => stored.includes(name)) && s.buffered + s.queued + s.inFlight === 0;
+    })
+    .toBe(true);
+  return app.requests.length;
+}
+
+/** Metric lines the test recorded itself: without the web vitals the app reports on its own. */
+export function ownMetrics(lines: StoredLine[]): StoredLine[] {
+  return lines.filter((m) => !String(m.name).startsWith('web_vital_'));
+}
+
+/** Waits until the app's service worker is active and controls the page. */
+export async function serviceWorkerReady(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (navigator.serviceWorker.controller) return;
+    await new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
+    );
+  });
+}
+
 /** Messages of stored log lines. */
 export function messages(lines: StoredLine[]): unknown[] {
   return lines.map((l) => l.message);

@@ -5,6 +5,7 @@ declare global {
   /** Build-time env of the demo app, besides the library's `VITE_TELEMETRY_*` (see .env.example). */
   interface ImportMetaEnv {
     readonly VITE_FEATURE_TELEMETRY?: string;
+    readonly VITE_TELEMETRY_ENDPOINT?: string;
     readonly VITE_TELEMETRY_APP?: string;
     readonly VITE_TELEMETRY_VERSION?: string;
   }

@@ -1,51 +1,183 @@
 /**
- * The demo PWA: a few buttons that feed the telemetry client and a live view of its status.
- * Telemetry is on only when the build enabled it (`VITE_TELEMETRY_ENABLED=true` and an endpoint)
- * and the `TELEMETRY` feature flag says yes (`VITE_FEATURE_TELEMETRY`, see features.ts).
+ * The demo PWA: buttons that log, measure, trace, throw, reject, fetch and shift the layout, and a live
+ * view of `telemetry.status()`. Telemetry is on only when the build enabled it
+ * (`VITE_TELEMETRY_ENABLED=true` and an endpoint) and the `TELEMETRY` feature flag says yes
+ * (`VITE_FEATURE_TELEMETRY`, see features.ts). The instrumentations are installed after `configure()`:
+ * each checks once whether telemetry is on and installs nothing when it is off.
  */
-import { version as packageVersion } from '../../package.json';
+import { createLogger, captureErrors, instrumentFetch, trackWebVitals } from '../instrumentation/index.js';
 import { telemetry } from '../telemetry/index.js';
+import { APP_NAME, APP_VERSION } from './app-info.js';
+import { requestDrainSync, watchDrainSync } from './background-sync.js';
 import { isFeatureEnabled } from './features.js';
+import { registerServiceWorker } from './register-sw.js';
 
 telemetry.configure({
   featureFlag: () => isFeatureEnabled('TELEMETRY'),
-  app: import.meta.env.VITE_TELEMETRY_APP || 'pwa-telemetry-demo',
-  version: import.meta.env.VITE_TELEMETRY_VERSION || packageVersion,
+  app: APP_NAME,
+  version: APP_VERSION,
 });
 
 // The only global the app defines: end-to-end tests drive the app through it.
 window.__telemetry = telemetry;
 
-// Uncaught errors, until the errors instrumentation exists (src/instrumentation/errors.ts).
-window.addEventListener('error', (event) => telemetry.exception(event.error ?? event.message));
-window.addEventListener('unhandledrejection', (event) => telemetry.exception(event.reason));
+const logger = createLogger(telemetry, { level: import.meta.env.DEV ? 'debug' : 'info' });
+trackWebVitals(telemetry);
+captureErrors(telemetry);
+instrumentFetch(telemetry, { endpoint: import.meta.env.VITE_TELEMETRY_ENDPOINT || '/ingest' });
+
+const registration = registerServiceWorker();
+watchDrainSync(telemetry, registration);
+
+// --- Helpers ------------------------------------------------------------------------------------------
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T | null =>
+  document.getElementById(id) as T | null;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Blocks the main thread for about `ms`: a slow click handler, as real apps have (it shows up in INP). */
+function busy(ms: number): number {
+  const end = performance.now() + ms;
+  let x = 0;
+  while (performance.now() < end) for (let i = 0; i < 1000; i++) x += Math.sqrt(i);
+  return x;
+}
+
+function show(id: string, text: string): void {
+  const out = $(id);
+  if (out) out.textContent = text;
+}
 
 let clicks = 0;
 
+// --- Actions ------------------------------------------------------------------------------------------
+
+/** A fake async task with two steps, traced as a parent span with a child span per step. */
+async function runTask(): Promise<void> {
+  const span = telemetry.startSpan('demo.task', { steps: 2 });
+  show('task-result', 'Running…');
+  const load = telemetry.startSpan('demo.task.load', {}, { parent: span });
+  await sleep(120 + Math.random() * 80);
+  load.end({ items: 3 });
+  const compute = telemetry.startSpan('demo.task.compute', {}, { parent: span });
+  const result = Math.round(busy(5));
+  compute.end({ result });
+  span.end({ ok: true });
+  logger.info('Task finished', { traceId: span.traceId });
+  show('task-result', `Done: trace ${span.traceId.slice(0, 8)}…`);
+}
+
+/** A failure nobody awaits: it becomes an unhandled rejection, which captureErrors reports. */
+async function loadProfile(): Promise<void> {
+  await sleep(10);
+  throw new Error('Demo rejection: profile service unavailable');
+}
+
+async function callApi(): Promise<void> {
+  show('api-result', 'Calling…');
+  try {
+    const response = await fetch(`/api/echo?click=${++clicks}`);
+    const body = (await response.json()) as { traceparent?: string | null };
+    logger.info('API answered', { status: response.status });
+    show('api-result', `HTTP ${response.status}, traceparent ${body.traceparent ?? '(none)'}`);
+  } catch (error) {
+    logger.warn('API call failed', { error: String(error) });
+    show('api-result', `Failed: ${String(error)}`);
+  }
+}
+
+/**
+ * Loads a "news" banner late and inserts it above the content, pushing everything down: the classic
+ * layout shift. It lands well after the click, as a slow ad or consent banner does: shifts within
+ * 500 ms of an input do not count towards CLS.
+ */
+async function loadNews(): Promise<void> {
+  show('news-status', 'Loading news…');
+  await sleep(700);
+  const banner = document.createElement('aside');
+  banner.className = 'news';
+  banner.textContent = `Breaking: telemetry delivered exactly once (${new Date().toLocaleTimeString()})`;
+  $('content')?.before(banner);
+  show('news-status', 'News loaded above.');
+  logger.info('News banner shown');
+}
+
 const actions: Record<string, () => void> = {
-  'log-info': () => telemetry.log('info', 'Button clicked', { clicks: ++clicks }),
-  'log-error': () => telemetry.log('error', 'Something went wrong', { clicks: ++clicks }),
-  metric: () => telemetry.metric('demo.clicks', ++clicks, { source: 'button' }),
-  trace: () => {
+  'log-info': () => logger.info('Button clicked', { clicks: ++clicks }),
+  'log-warn': () => logger.warn('Something looks odd', { clicks: ++clicks }),
+  metric: () => logger.perf('DEMO_RENDER', { value: Math.round(5 + Math.random() * 20), view: 'demo' }),
+  task: () => void runTask(),
+  crunch: () => {
     const started = performance.now();
-    // Some synchronous work to time.
-    let x = 0;
-    for (let i = 0; i < 100_000; i++) x += Math.sqrt(i);
-    telemetry.trace('demo.work', performance.now() - started, { result: Math.round(x) });
+    const result = busy(80);
+    telemetry.trace('demo.crunch', performance.now() - started, { result: Math.round(result) });
+    show('crunch-result', `Crunched in ${Math.round(performance.now() - started)} ms`);
   },
   throw: () => {
     throw new Error('Demo error thrown from a click handler');
   },
+  reject: () => void loadProfile(),
+  fetch: () => void callApi(),
+  news: () => void loadNews(),
   flush: () => void telemetry.flush(),
+  sync: () =>
+    void registration
+      .then(requestDrainSync)
+      .then((ok) => show('sync-result', ok ? 'Sync registered' : 'Not available')),
 };
 
-for (const [id, action] of Object.entries(actions)) {
-  document.getElementById(id)?.addEventListener('click', action);
+for (const [id, action] of Object.entries(actions)) $(id)?.addEventListener('click', action);
+
+// --- Views --------------------------------------------------------------------------------------------
+
+const VIEWS = ['playground', 'delivery'] as const;
+type View = (typeof VIEWS)[number];
+
+function showView(view: View): void {
+  for (const v of VIEWS) {
+    const section = $(`view-${v}`);
+    if (section) section.hidden = v !== view;
+    $(`nav-${v}`)?.setAttribute('aria-current', v === view ? 'page' : 'false');
+  }
 }
 
-const statusView = document.getElementById('status');
+function currentView(): View {
+  const name = location.hash.replace(/^#\/?/, '');
+  return (VIEWS as readonly string[]).includes(name) ? (name as View) : 'playground';
+}
+
+window.addEventListener('hashchange', () => {
+  const view = currentView();
+  showView(view);
+  logger.debug('View shown', { view });
+});
+showView(currentView());
+
+// --- Status -------------------------------------------------------------------------------------------
+
+let worker = 'none';
+void registration.then((r) => {
+  worker = r ? 'active' : 'none';
+});
+
 function showStatus(): void {
-  if (statusView) statusView.textContent = JSON.stringify(telemetry.status(), null, 2);
+  const s = telemetry.status();
+  const dropped = Object.entries(s.dropped).filter(([, n]) => n > 0);
+  show(
+    'status',
+    [
+      `enabled     ${s.enabled}`,
+      `storage     ${s.storage}`,
+      `buffered    ${s.buffered}`,
+      `queued      ${s.queued}`,
+      `in flight   ${s.inFlight}`,
+      `sent        ${s.sent}`,
+      `dropped     ${dropped.length ? dropped.map(([k, n]) => `${k}: ${n}`).join(', ') : 0}`,
+      `last error  ${s.lastError ?? '-'}`,
+      `network     ${navigator.onLine ? 'online' : 'offline'}`,
+      `worker      ${worker}`,
+    ].join('\n'),
+  );
 }
 showStatus();
 setInterval(showStatus, 500);

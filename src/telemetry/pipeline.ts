@@ -156,6 +156,9 @@ export function createPipeline(options: ResolvedOptions, sessionId: string) {
   /** The page is hidden or leaving: send everything this page holds now, with keepalive. */
   function leave(): void {
     if (stopped) return;
+    // Offline, a send fails at once and leaves its batches leased to a dead page for a minute, out
+    // of reach of the next page and the service worker. Writing the outbox is all that can help.
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) return void persist();
     clearTimeout(persistTimer);
     persistTimer = undefined;
     const items = pending.flat().concat(buffer);

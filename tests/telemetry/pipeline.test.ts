@@ -112,6 +112,24 @@ describe('flush triggers', () => {
     },
   );
 
+  it('leaving while offline writes the outbox instead of sending, so no batch is left leased to a dead page', async () => {
+    const wire = recordingTransport(() => OFFLINE);
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    await new Promise((r) => setTimeout(r, 10));
+    await settle();
+    const before = wire.requests.length;
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    t.log('info', 'left offline');
+    window.dispatchEvent(new Event('pagehide'));
+    await settle();
+    expect(wire.requests.length).toBe(before);
+    const stored = await outbox.run((entries) => ({ put: [], del: [], result: entries }));
+    expect(stored.flatMap((e) => e.batch.logs.map((l) => l.message))).toEqual(['left offline']);
+    expect(stored.every((e) => e.claimedBy === undefined)).toBe(true);
+    await t.shutdown();
+  });
+
   it('retries at once when the browser comes back online', async () => {
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
