@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, resolve, sep } from 'node:path';
 import { build, defineConfig, type Plugin, type ResolvedConfig } from 'vite';
+import { echoBody } from './scripts/echo.js';
 
 /**
  * The demo PWA (index.html + src/app). Telemetry settings come from `VITE_*` variables at build time
@@ -113,23 +114,15 @@ function serviceWorker(): Plugin {
 
 /**
  * `GET /api/echo`: a tiny same-origin API for the demo's fetch button, answering with what it received
- * (including the W3C `traceparent` header the fetch instrumentation adds). The e2e app server has the
- * same route (e2e/app-server.ts).
+ * (including the W3C `traceparent` header the fetch instrumentation adds), shared with the e2e app
+ * server (scripts/echo.js).
  */
 function echoApi(): Plugin {
   const handle = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/api/echo') return next();
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    res.end(
-      JSON.stringify({
-        method: req.method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        traceparent: req.headers.traceparent ?? null,
-        receivedAt: new Date().toISOString(),
-      }),
-    );
+    res.end(echoBody(req));
   };
   return {
     name: 'pwa-telemetry:echo-api',

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { bundle } from '../scripts/size.js';
 import { HOT_CASES, HOT_RUNS, HOT_WARMUP_RUNS, median, planFor } from './hot.js';
+import { CHROMIUM_ARGS as BASE_CHROMIUM_ARGS } from '../scripts/chromium.js';
 import { FLUSH_EVENTS, FLUSH_OPTIONS } from './page.js';
 
 /** @typedef {import('./page.js').BenchApi} BenchApi */
@@ -14,13 +15,7 @@ import { FLUSH_EVENTS, FLUSH_OPTIONS } from './page.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+  ...BASE_CHROMIUM_ARGS,
   '--js-flags=--expose-gc',
   // Nothing but 127.0.0.1 resolves: the bench makes no request beyond this machine.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { echoBody } from '../scripts/echo.js';
 
 /** One request that reached `/ingest`, as the browser sent it. */
 export interface IngestRequest {
@@ -181,21 +182,13 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
     res.end(upstream.body);
   }
 
-  /** `GET /api/echo`: answers with what it received, as the dev and preview servers do (vite.config.ts). */
+  /** `GET /api/echo`: answers with what it received, as the dev and preview servers do (scripts/echo.js). */
   function echo(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const traceparent = req.headers.traceparent as string | undefined;
     apiRequests.push({ method: req.method ?? '', url: url.pathname + url.search, traceparent });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    res.end(
-      JSON.stringify({
-        method: req.method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        traceparent: traceparent ?? null,
-        receivedAt: new Date().toISOString(),
-      }),
-    );
+    res.end(echoBody(req));
   }
 
   async function staticFile(req: IncomingMessage, res: ServerResponse): Promise<void> {
