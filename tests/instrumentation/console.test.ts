@@ -6,11 +6,7 @@ import { captureOutput, cleanups, sent, wiredClient } from './helpers.js';
 const after = cleanups();
 afterEach(() => after.run());
 
-function setup() {
-  const client = wiredClient();
-  after.add(client.shutdown);
-  return client;
-}
+const setup = () => wiredClient(after);
 
 describe('captureConsole', () => {
   it('forwards console.warn and console.error to telemetry and still prints them', async () => {

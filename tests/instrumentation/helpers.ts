@@ -6,8 +6,15 @@ import { recordingTransport } from '../telemetry/helpers.js';
 
 export const ENDPOINT = 'http://localhost:3000/ingest';
 
-/** A real client whose sends are recorded: tests read what reached the wire. */
-export function wiredClient(): { telemetry: Telemetry; bodies: NativeBody[]; shutdown: () => Promise<void> } {
+/**
+ * A real client whose sends are recorded: tests read what reached the wire. With `after`, it is shut
+ * down after the test.
+ */
+export function wiredClient(after?: { add(fn: () => unknown): void }): {
+  telemetry: Telemetry;
+  bodies: NativeBody[];
+  shutdown: () => Promise<void>;
+} {
   const wire = recordingTransport();
   const telemetry = createTelemetry({
     endpoint: ENDPOINT,
@@ -16,7 +23,9 @@ export function wiredClient(): { telemetry: Telemetry; bodies: NativeBody[]; shu
     batchSize: 10_000,
     captureUrl: false,
   });
-  return { telemetry, bodies: wire.bodies, shutdown: () => telemetry.shutdown() };
+  const shutdown = () => telemetry.shutdown();
+  after?.add(shutdown);
+  return { telemetry, bodies: wire.bodies, shutdown };
 }
 
 /** Flushes and returns every record of each kind sent so far. */

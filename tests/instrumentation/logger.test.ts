@@ -8,11 +8,7 @@ import { captureOutput, cleanups, sent, wiredClient } from './helpers.js';
 const after = cleanups();
 afterEach(() => after.run());
 
-function setup() {
-  const client = wiredClient();
-  after.add(client.shutdown);
-  return client;
-}
+const setup = () => wiredClient(after);
 
 describe('createLogger', () => {
   it('prints [LEVEL] message with its context and forwards the entry to telemetry', async () => {

@@ -10,11 +10,7 @@ import { cleanups, sent, wiredClient } from './helpers.js';
 const after = cleanups();
 afterEach(() => after.run());
 
-function setup() {
-  const client = wiredClient();
-  after.add(client.shutdown);
-  return client;
-}
+const setup = () => wiredClient(after);
 
 type Name = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB';
 

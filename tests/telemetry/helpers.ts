@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { entryKey, type OutboxEntry, type OutboxOp } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
 
@@ -70,3 +71,39 @@ export function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A stored outbox entry of `count` logs, unclaimed and due, for tests that seed an outbox by hand. */
+export function outboxEntry(
+  createdAt: number,
+  batchId: string,
+  count = 1,
+  message: (i: number) => string = (i) => `${batchId}#${i}`,
+): OutboxEntry {
+  return {
+    key: entryKey(createdAt, batchId),
+    batch: {
+      batchId,
+      createdAt,
+      sessionId: 's',
+      logs: Array.from({ length: count }, (_, i) => ({
+        timestamp: createdAt + i,
+        level: 'info' as const,
+        message: message(i),
+        context: {},
+      })),
+      traces: [],
+      metrics: [],
+    },
+    count,
+    bytes: 10 * count,
+    owner: 'page-a',
+    open: false,
+    attempts: 0,
+    nextAttemptAt: 0,
+  };
+}
+
+export const putOp =
+  (...entries: OutboxEntry[]): OutboxOp<void> =>
+  () => ({ put: entries, del: [], result: undefined });
+export const readOp: OutboxOp<OutboxEntry[]> = (entries) => ({ put: [], del: [], result: [...entries] });

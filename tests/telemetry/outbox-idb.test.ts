@@ -1,37 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { entryKey, type OutboxEntry, type OutboxOp } from '../../src/telemetry/outbox.js';
+import type { OutboxEntry, OutboxOp } from '../../src/telemetry/outbox.js';
 import { hasIndexedDb, indexedDbOutbox, OUTBOX_DB } from '../../src/telemetry/outbox-idb.js';
 import { appendOp, claimOp, countOp, settleOp } from '../../src/telemetry/outbox-ops.js';
+import { outboxEntry, putOp, readOp } from './helpers.js';
 
-function entry(createdAt: number, batchId: string, count = 1): OutboxEntry {
-  return {
-    key: entryKey(createdAt, batchId),
-    batch: {
-      batchId,
-      createdAt,
-      sessionId: 's',
-      logs: Array.from({ length: count }, (_, i) => ({
-        timestamp: createdAt + i,
-        level: 'info' as const,
-        message: `${batchId}#${i} — ünïcødé 🚀`,
-        context: { n: i, nested: { ok: true } },
-      })),
-      traces: [],
-      metrics: [],
-    },
-    count,
-    bytes: 10 * count,
-    owner: 'page-a',
-    open: false,
-    attempts: 0,
-    nextAttemptAt: 0,
-  };
-}
+// Unicode and nesting prove IndexedDB's structured clone keeps records intact.
+const entry = (createdAt: number, batchId: string, count = 1): OutboxEntry => {
+  const e = outboxEntry(createdAt, batchId, count, (i) => `${batchId}#${i} — ünïcødé 🚀`);
+  e.batch.logs.forEach((l, i) => (l.context = { n: i, nested: { ok: true } }));
+  return e;
+};
 
-const putOp =
-  (...entries: OutboxEntry[]): OutboxOp<void> =>
-  () => ({ put: entries, del: [], result: undefined });
-const readOp: OutboxOp<OutboxEntry[]> = (entries) => ({ put: [], del: [], result: [...entries] });
 const claim = (owner: string, now = 10_000) =>
   claimOp({ owner, now, leaseMs: 60_000, maxAgeMs: 1e12, limit: 100 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  entryKey,
   fallbackOutbox,
   memoryOutbox,
   type Outbox,
@@ -9,43 +8,13 @@ import {
 } from '../../src/telemetry/outbox.js';
 import { indexedDbOutbox } from '../../src/telemetry/outbox-idb.js';
 import { appendOp, claimOp, countOp, type SizedItem } from '../../src/telemetry/outbox-ops.js';
+import { outboxEntry, putOp, readOp } from './helpers.js';
 
-function entry(createdAt: number, batchId: string, count = 1): OutboxEntry {
-  return {
-    key: entryKey(createdAt, batchId),
-    batch: {
-      batchId,
-      createdAt,
-      sessionId: 's',
-      logs: Array.from({ length: count }, (_, i) => ({
-        timestamp: createdAt + i,
-        level: 'info' as const,
-        message: `${batchId}#${i}`,
-        context: {},
-      })),
-      traces: [],
-      metrics: [],
-    },
-    count,
-    bytes: 10 * count,
-    owner: 'page-a',
-    open: false,
-    attempts: 0,
-    nextAttemptAt: 0,
-  };
-}
+const entry = outboxEntry;
 
-const putOp =
-  (...entries: OutboxEntry[]): OutboxOp<void> =>
-  () => ({ put: entries, del: [], result: undefined });
 const delOp =
   (...keys: string[]): OutboxOp<void> =>
   () => ({ put: [], del: keys, result: undefined });
-const readOp: OutboxOp<OutboxEntry[]> = (entries) => ({
-  put: [],
-  del: [],
-  result: structuredClone([...entries]),
-});
 
 const item = (timestamp: number): SizedItem => ({
   kind: 'logs',

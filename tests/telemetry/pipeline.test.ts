@@ -10,6 +10,8 @@ import {
   OFFLINE,
   OK,
   recordingTransport,
+  outboxEntry,
+  putOp,
   setVisibility,
   settle,
 } from './helpers.js';
@@ -479,32 +481,8 @@ describe('claims left by pages that died', () => {
 
   async function seedClaimed(outbox: Outbox, claimKind: 'send' | 'unload', claimedBy: string): Promise<void> {
     const now = Date.now();
-    await outbox.run(() => ({
-      put: [
-        {
-          key: `${String(now).padStart(15, '0')}-000001-deadbeef`,
-          batch: {
-            batchId: 'deadbeef',
-            createdAt: now,
-            sessionId: 's',
-            logs: [{ timestamp: now, level: 'info', message: 'orphan', context: {} }],
-            traces: [],
-            metrics: [],
-          },
-          count: 1,
-          bytes: 100,
-          owner: claimedBy,
-          open: false,
-          attempts: 0,
-          nextAttemptAt: 0,
-          claimedBy,
-          claimedAt: now,
-          claimKind,
-        },
-      ],
-      del: [],
-      result: undefined,
-    }));
+    const orphan = { ...outboxEntry(now, 'deadbeef', 1, () => 'orphan'), owner: claimedBy };
+    await outbox.run(putOp({ ...orphan, claimedBy, claimedAt: now, claimKind }));
   }
 
   it('takes over at once a drain claim whose page no longer holds its Web Lock', async () => {
