@@ -186,8 +186,3 @@ export function settleOp(
     return { put: [{ ...rest, open: false, ...next }], del: [], result: e.count };
   };
 }
-
-/** Counts queued events. */
-export function countOp(): OutboxOp<number> {
-  return (entries) => ({ put: [], del: [], result: entries.reduce((n, e) => n + e.count, 0) });
-}

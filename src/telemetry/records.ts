@@ -93,10 +93,6 @@ export function emptyItems(): BatchItems {
   return { logs: [], traces: [], metrics: [] };
 }
 
-export function itemCount(items: BatchItems): number {
-  return items.logs.length + items.traces.length + items.metrics.length;
-}
-
 /** A source of randomness in [0, 1); passed in so tests are deterministic. */
 export type Random = () => number;
 

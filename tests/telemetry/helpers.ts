@@ -107,3 +107,10 @@ export const putOp =
   (...entries: OutboxEntry[]): OutboxOp<void> =>
   () => ({ put: entries, del: [], result: undefined });
 export const readOp: OutboxOp<OutboxEntry[]> = (entries) => ({ put: [], del: [], result: [...entries] });
+
+/** Counts the events stored in an outbox. */
+export const countOp = (): OutboxOp<number> => (entries) => ({
+  put: [],
+  del: [],
+  result: entries.reduce((n, e) => n + e.count, 0),
+});

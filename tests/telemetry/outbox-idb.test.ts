@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboxEntry, OutboxOp } from '../../src/telemetry/outbox.js';
 import { hasIndexedDb, indexedDbOutbox, OUTBOX_DB } from '../../src/telemetry/outbox-idb.js';
-import { appendOp, claimOp, countOp, settleOp } from '../../src/telemetry/outbox-ops.js';
-import { outboxEntry, putOp, readOp } from './helpers.js';
+import { appendOp, claimOp, settleOp } from '../../src/telemetry/outbox-ops.js';
+import { countOp, outboxEntry, putOp, readOp } from './helpers.js';
 
 // Unicode and nesting prove IndexedDB's structured clone keeps records intact.
 const entry = (createdAt: number, batchId: string, count = 1): OutboxEntry => {

@@ -3,7 +3,6 @@ import { entryKey, type OutboxEntry, type OutboxOp } from '../../src/telemetry/o
 import {
   appendOp,
   claimOp,
-  countOp,
   dropOldestItems,
   markClaimedOp,
   settleOp,
@@ -448,16 +447,16 @@ describe('settleOp', () => {
   });
 });
 
-describe('markClaimedOp and countOp', () => {
+describe('markClaimedOp', () => {
   it('records entries sent at unload as claimed by the page', () => {
     const open = entry(1, 'a', [1], { open: true });
     const { entries } = apply([open], markClaimedOp('page-a', 777, [open]));
-    expect(entries[0]).toMatchObject({ open: false, claimedBy: 'page-a', claimedAt: 777 });
-  });
-
-  it('counts every queued event', () => {
-    expect(countOp()([entry(1, 'a', [1, 2]), entry(2, 'b', [3])]).result).toBe(3);
-    expect(countOp()([]).result).toBe(0);
+    expect(entries[0]).toMatchObject({
+      open: false,
+      claimedBy: 'page-a',
+      claimedAt: 777,
+      claimKind: 'unload',
+    });
   });
 });
 

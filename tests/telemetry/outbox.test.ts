@@ -7,8 +7,8 @@ import {
   type OutboxOp,
 } from '../../src/telemetry/outbox.js';
 import { indexedDbOutbox } from '../../src/telemetry/outbox-idb.js';
-import { appendOp, claimOp, countOp, type SizedItem } from '../../src/telemetry/outbox-ops.js';
-import { outboxEntry, putOp, readOp } from './helpers.js';
+import { appendOp, claimOp, type SizedItem } from '../../src/telemetry/outbox-ops.js';
+import { countOp, outboxEntry, putOp, readOp } from './helpers.js';
 
 const entry = outboxEntry;
 

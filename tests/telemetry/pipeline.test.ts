@@ -5,6 +5,7 @@ import { fallbackOutbox, memoryOutbox, type Outbox } from '../../src/telemetry/o
 import { indexedDbOutbox } from '../../src/telemetry/outbox-idb.js';
 import {
   fakeTimers,
+  countOp,
   HTTP,
   messages,
   OFFLINE,
@@ -17,8 +18,7 @@ import {
 } from './helpers.js';
 
 const ENDPOINT = 'http://127.0.0.1:8787/ingest';
-const queuedIn = (outbox: Outbox) =>
-  outbox.run((entries) => ({ put: [], del: [], result: entries.reduce((n, e) => n + e.count, 0) }));
+const queuedIn = (outbox: Outbox) => outbox.run(countOp());
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyItems, hexId, itemCount, KINDS } from '../../src/telemetry/records.js';
+import { emptyItems, hexId, KINDS } from '../../src/telemetry/records.js';
 import { seeded } from './helpers.js';
 
 describe('hexId', () => {
@@ -55,15 +55,5 @@ describe('batch items', () => {
     expect(a).toEqual({ logs: [], traces: [], metrics: [] });
     a.logs.push({ timestamp: 1, level: 'info', message: 'm', context: {} });
     expect(emptyItems().logs).toEqual([]);
-  });
-
-  it('counts items across kinds', () => {
-    const items = emptyItems();
-    expect(itemCount(items)).toBe(0);
-    items.logs.push({ timestamp: 1, level: 'info', message: 'm', context: {} });
-    items.metrics.push({ timestamp: 1, name: 'n', value: 1, labels: {} });
-    items.metrics.push({ timestamp: 2, name: 'n', value: 2, labels: {} });
-    items.traces.push({ timestamp: 1, traceId: 't', spanId: 's', name: 'x', duration: 1, attributes: {} });
-    expect(itemCount(items)).toBe(4);
   });
 });
