@@ -136,23 +136,14 @@ worker.addEventListener('fetch', (event) => {
   event.respondWith(request.mode === 'navigate' ? networkFirst(request) : cacheFirst(request));
 });
 
-/** How long one sync may keep trying: under Chromium's 3-minute limit on a sync event. */
-const DRAIN_DEADLINE_MS = 90_000;
-/** Pause between outbox checks while batches are held by another page's claim. */
-const DRAIN_POLL_MS = 2_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Delivers what the pages left in the outbox. The worker records nothing of its own, so it only needs
  * the build's switch, endpoint and token: the feature flag's per-user part (BETA users, from
  * localStorage, which workers lack) and sampling were decided by the pages that queued the events, and
  * an opted-out user's outbox was cleared when they opted out.
  *
- * Batches another page has claimed are not sent until that claim is released or its lease runs out; a
- * page closed while offline leaves its unload send's claim behind for the whole lease (60 s), so the
- * worker keeps checking until the outbox is empty or `DRAIN_DEADLINE_MS` has passed. It rejects when a
- * send failed (network or server down), so the browser retries the sync later.
+ * One flush claims and sends every due batch. Batches a live page has claimed are that page's to
+ * finish. It rejects when a send failed (network or server down), so the browser retries the sync.
  */
 async function drainOutbox(): Promise<void> {
   const client = createTelemetry({
@@ -164,19 +155,11 @@ async function drainOutbox(): Promise<void> {
     captureUrl: false,
   });
   if (!client.isEnabled()) return;
-  const deadline = Date.now() + DRAIN_DEADLINE_MS;
   try {
-    for (;;) {
-      // The first flush joins the client's start-up drain; each one claims and sends whatever is due.
-      await client.flush();
-      const { queued, lastError, pausedUntil } = client.status();
-      if (queued === 0) return;
-      if (lastError !== null || pausedUntil !== null) {
-        throw new Error(`telemetry outbox not drained: ${lastError ?? 'server asked to wait'}`);
-      }
-      // Left to the pages and the next sync: a live page keeps queueing, and its claims are its own.
-      if (Date.now() + DRAIN_POLL_MS > deadline) return;
-      await sleep(DRAIN_POLL_MS);
+    await client.flush();
+    const { lastError, pausedUntil } = client.status();
+    if (lastError !== null || pausedUntil !== null) {
+      throw new Error(`telemetry outbox not drained: ${lastError ?? 'server asked to wait'}`);
     }
   } finally {
     await client.shutdown();
