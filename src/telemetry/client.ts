@@ -70,12 +70,21 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   const sampled = configured && inSample(session, options.sampleRate);
   let optedOut = configured && isOptedOut();
   let pipeline: Pipeline | null = null;
+  let optingIn = false;
   // The current pipeline, or the last one after shutdown or opt-out, so status() still shows what it
   // sent and dropped.
   let last: Pipeline | null = null;
 
   function start(): void {
-    if (!pipeline && sampled && !optedOut) last = pipeline = createPipeline(options, session);
+    if (!pipeline && sampled && !optedOut)
+      last = pipeline = createPipeline(options, session, {
+        optIn: optingIn,
+        onOptedOut: () => {
+          optedOut = true;
+          pipeline = null;
+        },
+      });
+    optingIn = false;
   }
 
   const stop = guard(() => {
@@ -194,6 +203,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     }),
     optIn: guard(() => {
       optedOut = false;
+      optingIn = true;
       setOptedOut(false);
       start();
     }),

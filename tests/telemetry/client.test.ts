@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
-import { fakeTimers, messages, recordingTransport, settle } from './helpers.js';
+import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
 
 const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 
@@ -185,7 +185,7 @@ describe('consent', () => {
     await settle();
     expect(t.isEnabled()).toBe(false);
     expect(t.status().dropped.opted_out).toBe(1);
-    expect(await outbox.run((entries) => ({ put: [], del: [], result: entries.length }))).toBe(0);
+    expect(await outbox.run(countOp())).toBe(0);
     t.log('info', 'ignored');
 
     const wire = recordingTransport();
