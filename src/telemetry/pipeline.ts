@@ -214,10 +214,12 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
     if (typeof navigator !== 'undefined' && navigator.onLine === false) return void persist(true);
     clearTimeout(persistTimer);
     persistTimer = undefined;
-    generation++;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
+    // Writes planned before an earlier leave were handed over then (pagehide follows visibilitychange
+    // in the same task: the second leave must not send them again).
     const held = new Map<string, OutboxEntry>();
-    for (const w of writing) for (const e of w.entries) held.set(e.key, e);
+    for (const w of writing) if (w.generation === generation) for (const e of w.entries) held.set(e.key, e);
+    generation++;
     if (open) held.set(open.key, open);
     open = null;
     // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
@@ -253,6 +255,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
     sender.stop();
     clearTimeout(persistTimer);
     clearTimeout(drainSoon);
+    clearTimeout(startup);
     clearInterval(interval);
     detach();
     locks.release();
@@ -264,7 +267,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
   }, options.flushIntervalMs);
   if (hooks.optIn) void enqueue(() => outbox.run(optInOp)).catch(outboxError);
   // Drain batches left by earlier page loads, after the current task so start-up stays cheap.
-  setTimeout(() => void drain(), 0);
+  const startup = setTimeout(() => void drain(), 0);
 
   return {
     add,
