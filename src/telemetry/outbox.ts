@@ -106,12 +106,13 @@ export function memoryOutbox(): Outbox {
       },
       put: (key, value) => staged.set(key, structuredClone(value)),
       del: (key) => staged.set(key, GONE),
-      scan: async (visit) => {
+      scan: (visit) => {
         const keys = [...records.keys()].filter((k) => k.startsWith(META)).sort();
         for (const key of keys) {
           const v = read(key);
           if (v !== GONE && v !== undefined && visit(structuredClone(v) as EntryMeta) === false) break;
         }
+        return Promise.resolve();
       },
     });
     for (const [key, value] of staged) {
