@@ -49,6 +49,11 @@ function shrink({ kind, item }: Item, bytes: number): Item['item'] {
 }
 
 export interface PipelineHooks {
+  /**
+   * Called before anything is stored or sent: reads consent and sampling once. False means the
+   * client has stopped this pipeline.
+   */
+  ready: () => boolean;
   /** The user opted out in another tab or context: the pipeline has stopped itself. */
   onOptedOut: () => void;
   /** The user has just opted in: clear the stored opt-out before anything else. */
@@ -56,7 +61,7 @@ export interface PipelineHooks {
 }
 
 /** Starts delivery for an enabled client: outbox, sender, listeners and timers. */
-export function createPipeline(options: ResolvedOptions, sessionId: string, hooks: PipelineHooks) {
+export function createPipeline(options: ResolvedOptions, sessionId: () => string, hooks: PipelineHooks) {
   const { now, maxQueuedEvents } = options;
   const newId = (): string => hexId(16, options.random);
   const pageId = newId();
@@ -94,7 +99,14 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
   };
   const buffered = (): number =>
     writing.reduce((n, w) => n + (w.generation === generation ? w.count : 0), buffer.length);
-  const template = (): EntryTemplate => ({ owner: pageId, sessionId, resource, now: now(), newId, maxBytes });
+  const template = (): EntryTemplate => ({
+    owner: pageId,
+    sessionId: sessionId(),
+    resource,
+    now: now(),
+    newId,
+    maxBytes,
+  });
 
   /** Runs outbox work one step at a time; a failed step never breaks the chain. */
   function enqueue<R>(work: () => Promise<R>): Promise<R> {
@@ -163,7 +175,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
   function persist(seal = false): Promise<void> {
     clearTimeout(persistTimer);
     persistTimer = undefined;
-    if (stopped) return Promise.resolve();
+    if (stopped || !hooks.ready()) return Promise.resolve();
     locks.acquire();
     const items = buffer.splice(0, CHUNK);
     const more = buffer.length > 0;
@@ -209,7 +221,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
 
   /** The page is hidden or leaving: send what this page holds outside the outbox now, with keepalive. */
   function leave(): void {
-    if (stopped) return;
+    if (stopped || !hooks.ready()) return;
     // Offline, a send fails at once: writing the outbox is all that can help.
     if (typeof navigator !== 'undefined' && navigator.onLine === false) return void persist(true);
     clearTimeout(persistTimer);
@@ -266,8 +278,9 @@ export function createPipeline(options: ResolvedOptions, sessionId: string, hook
     if (buffer.length || open || stats.queued) void drain();
   }, options.flushIntervalMs);
   if (hooks.optIn) void enqueue(() => outbox.run(optInOp)).catch(outboxError);
-  // Drain batches left by earlier page loads, after the current task so start-up stays cheap.
-  const startup = setTimeout(() => void drain(), 0);
+  // Decide consent and drain batches left by earlier page loads after the current task, so start-up
+  // stays cheap.
+  const startup = setTimeout(() => void (hooks.ready() && drain()), 0);
 
   return {
     add,

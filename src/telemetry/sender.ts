@@ -128,6 +128,7 @@ export function createSender({
 
   async function drainOnce(force: boolean): Promise<void> {
     await persist();
+    if (stopped) return;
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
     if (!force && now() < backoffUntil) return;
     for (;;) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
+import { CONSENT_KEY } from '../../src/telemetry/consent.js';
 import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
 
 const ENDPOINT = 'http://127.0.0.1:8787/ingest';
@@ -197,6 +198,30 @@ describe('consent', () => {
     await next.flush();
     expect(messages(wire.bodies)).toEqual(['after opt-in']);
     await next.shutdown();
+    await t.shutdown();
+  });
+});
+
+describe('start-up', () => {
+  it('reads no storage on the caller’s task, and still honours a stored opt-out before storing or sending', async () => {
+    localStorage.setItem(CONSENT_KEY, 'out');
+    const reads: string[] = [];
+    const spies = [localStorage, sessionStorage].map((storage) => {
+      const read = storage.getItem.bind(storage);
+      return vi.spyOn(storage, 'getItem').mockImplementation((key) => (reads.push(key), read(key)));
+    });
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    expect(reads).toEqual([]);
+    t.log('info', 'before the choice is read');
+    await t.flush();
+    expect(reads).toContain(CONSENT_KEY);
+    expect(t.isEnabled()).toBe(false);
+    expect(wire.requests).toEqual([]);
+    expect(await outbox.run(countOp())).toBe(0);
+    expect(t.status().dropped.opted_out).toBe(1);
+    spies.forEach((s) => s.mockRestore());
     await t.shutdown();
   });
 });
