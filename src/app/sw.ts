@@ -13,6 +13,7 @@
 import { createTelemetry, fromViteEnv } from '../telemetry/index.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
 import { DRAIN_SYNC_TAG, requestDrainSync } from './background-sync.js';
+import { drainUntilEmpty } from './drain-outbox.js';
 import { FEATURES } from './features.js';
 
 /** Set by vite.config.ts at build time: URLs to precache, and a hash of their contents. */
@@ -162,17 +163,8 @@ async function drainOutbox(lastChance: boolean): Promise<void> {
     captureUrl: false,
   });
   if (!client.isEnabled()) return;
-  const giveUpAt = Date.now() + SYNC_BUDGET_MS;
   try {
-    for (;;) {
-      await client.flush();
-      const { queued, lastError, enabled } = client.status();
-      if (queued === 0 || !enabled) return;
-      if (Date.now() + RECHECK_MS > giveUpAt) {
-        throw new Error(`telemetry outbox not drained (${queued} events left): ${lastError ?? 'due later'}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));
-    }
+    await drainUntilEmpty(client, { budgetMs: SYNC_BUDGET_MS, recheckMs: RECHECK_MS });
   } catch (error) {
     if (lastChance) await renewSync();
     throw error;

@@ -36,6 +36,13 @@ export interface TelemetryOptions {
   maxQueuedEvents?: number;
   /** Cap on the outbox's size in bytes (JSON of its events); past it the oldest batches are dropped and counted as `queue_full`. @default 16777216 (16 MiB) */
   maxQueuedBytes?: number;
+  /**
+   * Storm protection: events with the same message (logs) or name (metrics, spans) past this many in
+   * a minute are dropped and counted as `storm`, so a runaway loop cannot flood the outbox and the
+   * server. High enough that a burst of 10,000 identical events still arrives whole.
+   * @default 10000
+   */
+  maxRepeatsPerMinute?: number;
   /** gzip request bodies over 1 KiB with CompressionStream where it exists (not at unload: compression is async). @default true */
   compress?: boolean;
   /** Server failures (5xx, 408) a batch may meet before it is dropped and counted as `max_attempts`. @default 5 */
@@ -93,6 +100,7 @@ const NUMERIC = {
   sampleRate: [1, 0, 1],
   maxQueuedEvents: [20_000, 1, Infinity, true],
   maxQueuedBytes: [16 * 1024 * 1024, 1024, Infinity, true],
+  maxRepeatsPerMinute: [10_000, 1, Infinity, true],
   maxAttempts: [5, 1, Infinity, true],
   maxAgeMs: [7 * 24 * 60 * 60 * 1000, 1, Infinity],
   // At most the 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for the

@@ -149,8 +149,20 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     return entries;
   }
 
+  // Storm protection: counts per message or name, reset every minute (bounded by what one minute sees).
+  let repeats = new Map<string, number>();
+  let windowStart = 0;
+
   function add(kind: Kind, item: Item['item']): void {
     if (stopped) return;
+    if (item.timestamp - windowStart > 60_000 || item.timestamp < windowStart) {
+      windowStart = item.timestamp;
+      repeats = new Map();
+    }
+    const key = kind + ((item as { message?: string }).message ?? (item as { name?: string }).name);
+    const seen = (repeats.get(key) ?? 0) + 1;
+    repeats.set(key, seen);
+    if (seen > options.maxRepeatsPerMinute) return drop('storm', 1);
     if (buffer.length >= maxQueuedEvents) {
       // Drop the oldest tenth at once: shifting one at a time costs O(n) per event in a runaway loop.
       const n = Math.max(1, Math.ceil(maxQueuedEvents / 10));

@@ -295,3 +295,42 @@ describe('shutdown', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('bursts and storms', () => {
+  it('delivers a burst of 10,000 events logged in one task, with default options', async () => {
+    const server = dedupingServer();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    for (let i = 0; i < 10_000; i++) t.log('info', 'Quiz answered', { i });
+    await t.flush();
+    expect(server.messages()).toHaveLength(10_000);
+    expect(Object.values(t.status().dropped).every((n) => n === 0)).toBe(true);
+    await t.shutdown();
+  });
+
+  it('drops and counts a runaway repeated event past maxRepeatsPerMinute, and reports the count to the server', async () => {
+    fakeTimers();
+    const server = dedupingServer();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      maxRepeatsPerMinute: 100,
+      compress: false,
+    });
+    for (let i = 0; i < 250; i++) t.log('error', 'render loop failed');
+    t.log('info', 'something else');
+    await t.flush();
+    expect(t.status().dropped.storm).toBe(150);
+    expect(server.messages().filter((m) => m === 'render loop failed')).toHaveLength(100);
+    // A minute later the same message is let through again.
+    await vi.advanceTimersByTimeAsync(61_000);
+    t.log('error', 'render loop failed');
+    await t.flush();
+    expect(server.messages().filter((m) => m === 'render loop failed')).toHaveLength(101);
+    const reports = server.requests
+      .map((r) => (JSON.parse(bodyText(r)) as NativeBody).dropped)
+      .filter(Boolean);
+    expect(reports).toEqual([{ storm: 150 }]);
+    await t.shutdown();
+  });
+});
