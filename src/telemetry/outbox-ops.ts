@@ -135,6 +135,9 @@ export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
     // The stored open entry must be exactly the one the plan started from, or the plan is void.
     const asPlanned = !p.open || (mine && stored.count === p.open.count);
     const entries = asPlanned ? p.planned : fill(null, p.items, p.template);
+    // The drop report the plan carried must travel with the items wherever they go.
+    const report = p.planned.find((e) => e.batch.dropped)?.batch.dropped;
+    if (!asPlanned && report && entries.length) entries[entries.length - 1]!.batch.dropped = report;
     // An open entry of this page that the plan no longer matches is closed, so a drain can send it.
     if (!asPlanned && mine) tx.put(META + stored.key, { ...stored, open: false });
     const last = entries[entries.length - 1];
@@ -216,17 +219,19 @@ export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
     });
     for (const m of expired) remove(tx, totals, m);
     const claimed: OutboxEntry[] = [];
+    let lost = false;
     for (const m of picked) {
       const batch = await tx.get<Payload>(PAYLOAD + m.key);
       if (!batch) {
         remove(tx, totals, m);
+        lost = true;
         continue;
       }
       const meta: EntryMeta = { ...m, open: false, claimedBy: p.owner, claimedAt: p.now, claimKind: 'send' };
       tx.put(META + m.key, meta);
       claimed.push({ ...meta, batch });
     }
-    if (expired.length) tx.put('totals', totals);
+    if (expired.length || lost) tx.put('totals', totals);
     return {
       claimed,
       expired: expired.reduce((n, m) => n + m.count, 0),

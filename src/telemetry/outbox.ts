@@ -132,30 +132,35 @@ export function memoryOutbox(): Outbox {
 }
 
 /**
- * Uses `primary` until it fails, then a memory outbox. Every later run first tries `primary` again
- * and, once it works, moves the memory outbox's entries back into it, so a passing IndexedDB failure
- * (iOS "connection is closing", a full disk later freed) does not leave events in memory for the
- * rest of the page's life.
+ * Uses `primary` until it fails, then a memory outbox. Every RETRY_MS a run first tries `primary`
+ * again and, once it works, copies the memory outbox's records into it before using it, so a passing
+ * IndexedDB failure (iOS "connection is closing", a full disk later freed) does not leave events in
+ * memory for the rest of the page's life. Runs wait while records move, so none is written behind them.
  */
 export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => void): Outbox {
   let memory: Outbox | null = null;
   let retryAt = 0;
+  let moving: Promise<void> | null = null;
   const RETRY_MS = 30_000;
+
+  async function moveBack(from: Outbox): Promise<void> {
+    retryAt = Date.now() + RETRY_MS;
+    try {
+      await primary.run(moveOp(await from.run(readAllOp)));
+      memory = null;
+    } catch {
+      // still broken: stay in memory, with every record still there
+    }
+  }
+
   return {
     get kind() {
       return memory ? 'memory' : primary.kind;
     },
     async run<R>(op: OutboxOp<R>): Promise<R> {
-      if (memory && Date.now() >= retryAt) {
-        const from = memory;
-        retryAt = Date.now() + RETRY_MS;
-        try {
-          await primary.run(moveOp(await from.run(takeAllOp)));
-          memory = null;
-        } catch {
-          // still broken: stay in memory
-        }
-      }
+      if (memory && !moving && Date.now() >= retryAt)
+        moving = moveBack(memory).finally(() => (moving = null));
+      if (moving) await moving;
       if (!memory) {
         try {
           return await primary.run(op);
@@ -173,21 +178,16 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
   };
 }
 
-/** Reads and removes every record (entries, totals, consent) of an outbox. */
-export const takeAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
+/** Reads every record (entries, totals, consent) of an outbox. */
+export const readAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
   const metas: EntryMeta[] = [];
   await tx.scan((m) => void metas.push(m));
   const out: [string, unknown][] = [];
   for (const key of ['totals', 'consent']) {
     const v = await tx.get(key);
     if (v !== undefined) out.push([key, v]);
-    tx.del(key);
   }
-  for (const m of metas) {
-    out.push([META + m.key, m], [PAYLOAD + m.key, await tx.get(PAYLOAD + m.key)]);
-    tx.del(META + m.key);
-    tx.del(PAYLOAD + m.key);
-  }
+  for (const m of metas) out.push([META + m.key, m], [PAYLOAD + m.key, await tx.get(PAYLOAD + m.key)]);
   return out;
 };
 
