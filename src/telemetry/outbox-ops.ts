@@ -167,6 +167,14 @@ export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
   };
 }
 
+/**
+ * Another live page's open entry is left to that page for this long (it seals and sends it itself on
+ * its next drain), then any context may take it: a page that never hears `online` (navigator.onLine
+ * can lie, PLATFORM.md) must not keep the service worker from delivering its events. The owner's next
+ * write then finds the entry taken and starts a new one.
+ */
+export const OPEN_GRACE_MS = 5_000;
+
 export interface ClaimParams {
   owner: string;
   now: number;
@@ -190,7 +198,7 @@ export interface ClaimResult {
 
 /**
  * Claims due entries for sending, oldest first, and deletes expired ones. Another page's open entry
- * is left to that page while it lives (it seals and sends it itself); a dead page's is taken over.
+ * is left to that page while it lives, for OPEN_GRACE_MS; a dead page's is taken over at once.
  */
 export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
   return async (tx) => {
@@ -209,10 +217,16 @@ export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
       const leaseEnd = (e.claimedAt ?? e.createdAt) + p.leaseMs;
       const free =
         e.claimedBy === undefined
-          ? !e.open || gone(e.owner) || (p.live == null && e.owner !== p.owner && p.now > leaseEnd)
+          ? !e.open || gone(e.owner) || (e.owner !== p.owner && p.now > e.createdAt + OPEN_GRACE_MS)
           : p.now > leaseEnd || (e.claimKind !== 'unload' && gone(e.claimedBy));
       // Wake up when the lease or the retry delay runs out, or nothing retries until the next timer.
-      const due = free ? e.nextAttemptAt : e.open ? Infinity : leaseEnd + 1;
+      const due = free
+        ? e.nextAttemptAt
+        : e.claimedBy !== undefined
+          ? leaseEnd + 1
+          : e.owner === p.owner
+            ? Infinity
+            : e.createdAt + OPEN_GRACE_MS + 1;
       if (due > p.now) next = Math.min(next, due);
       else picked.push(e);
       return picked.length < p.limit;

@@ -31,6 +31,7 @@ const CHUNK = 1000;
 // Where each kind keeps its free-form payload.
 const PAYLOAD = { logs: 'context', traces: 'attributes', metrics: 'labels' } as const;
 const cut = (text: unknown): unknown => (typeof text === 'string' ? text.slice(0, 256) : text);
+const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onLine === false;
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** JSON bytes of an item as sent: ISO timestamps on the wire are 16 bytes longer than epoch numbers. */
@@ -191,7 +192,10 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     locks.acquire();
     const items = buffer.splice(0, CHUNK);
     const more = buffer.length > 0;
-    const close = seal && !more;
+    // Offline, every write is closed at once: the service worker's Background Sync can then deliver
+    // it when connectivity returns, even while this page lives (it leaves a live page's open entry
+    // alone) and even if this page never hears `online`.
+    const close = (seal || offline()) && !more;
     if (!items.length && !(close && open)) return enqueue(async () => {});
     const from = open;
     const t = template();
@@ -235,7 +239,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   function leave(): void {
     if (stopped || !hooks.ready()) return;
     // Offline, a send fails at once: writing the outbox is all that can help.
-    if (typeof navigator !== 'undefined' && navigator.onLine === false) return void persist(true);
+    if (offline()) return void persist(true);
     clearTimeout(persistTimer);
     persistTimer = undefined;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.

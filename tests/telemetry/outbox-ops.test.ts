@@ -20,6 +20,7 @@ import {
   type ClaimParams,
   type EntryTemplate,
   type SizedItem,
+  OPEN_GRACE_MS,
 } from '../../src/telemetry/outbox-ops.js';
 import type { Kind, LogRecord, MetricRecord, SpanRecord } from '../../src/telemetry/records.js';
 import { countOp, outboxEntry, putOp, readOp, seeded, totalsOp } from './helpers.js';
@@ -475,13 +476,16 @@ describe('claimOp', () => {
     expect((await outbox.run(claim({ now: 69_001, live: new Set(['page-a']) }))).claimed).toHaveLength(1);
   });
 
-  it('never claims another live page’s open entry, however old', async () => {
-    const open = entry(1, 'open', 2, { open: true, owner: 'page-z' });
+  it('leaves another live page’s open entry to that page for OPEN_GRACE_MS, then claims it', async () => {
+    const open = entry(1_000, 'open', 2, { open: true, owner: 'page-z' });
     const outbox = await seed(open);
-    const r = await outbox.run(claim({ now: 1e6, live: new Set(['page-a', 'page-z']) }));
-    expect(r.claimed).toEqual([]);
-    expect(r.nextAttemptAt).toBeNull();
+    const live = new Set(['page-a', 'page-z']);
+    const early = await outbox.run(claim({ now: 1_000 + OPEN_GRACE_MS, live }));
+    expect(early.claimed).toEqual([]);
+    expect(early.nextAttemptAt).toBe(1_000 + OPEN_GRACE_MS + 1);
     expect(await byId(outbox, 'open')).toEqual(open);
+    const late = await outbox.run(claim({ now: 1_000 + OPEN_GRACE_MS + 1, live }));
+    expect(late.claimed.map((e) => e.batchId)).toEqual(['open']);
   });
 
   it('never claims the page’s own open entry (it seals it itself)', async () => {
@@ -504,13 +508,13 @@ describe('claimOp', () => {
     });
   });
 
-  it('without Web Locks, claims another page’s open entry only after leaseMs from its creation', async () => {
+  it('without Web Locks, claims another page’s open entry only after OPEN_GRACE_MS from its creation', async () => {
     const open = entry(1_000, 'other', 1, { open: true, owner: 'page-z' });
     const outbox = await seed(open);
-    expect((await outbox.run(claim({ now: 61_000, live: null }))).claimed).toEqual([]);
-    expect((await outbox.run(claim({ now: 61_000, live: undefined }))).claimed).toEqual([]);
+    expect((await outbox.run(claim({ now: 1_000 + OPEN_GRACE_MS, live: null }))).claimed).toEqual([]);
+    expect((await outbox.run(claim({ now: 1_000 + OPEN_GRACE_MS, live: undefined }))).claimed).toEqual([]);
     expect(await byId(outbox, 'other')).toEqual(open);
-    const r = await outbox.run(claim({ now: 61_001, live: null }));
+    const r = await outbox.run(claim({ now: 1_001 + OPEN_GRACE_MS, live: null }));
     expect(r.claimed.map((e) => e.batchId)).toEqual(['other']);
   });
 
