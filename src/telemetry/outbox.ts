@@ -71,6 +71,11 @@ export type OutboxOp<R> = (tx: OutboxTx) => Promise<R>;
 export interface Outbox {
   readonly kind: 'indexeddb' | 'memory';
   run<R>(op: OutboxOp<R>): Promise<R>;
+  /**
+   * For outboxes that die with the page (memory): its unclaimed entries, read synchronously, so the
+   * page can send them as it leaves.
+   */
+  unclaimed?(): OutboxEntry[];
 }
 
 export const META = 'm:';
@@ -123,6 +128,13 @@ export function memoryOutbox(): Outbox {
   };
   return {
     kind: 'memory',
+    unclaimed: () =>
+      [...records]
+        .filter(([k, m]) => k.startsWith(META) && (m as EntryMeta).claimedBy === undefined)
+        .map(([, m]) => ({
+          ...(m as EntryMeta),
+          batch: records.get(PAYLOAD + (m as EntryMeta).key) as Payload,
+        })),
     run<R>(op: OutboxOp<R>): Promise<R> {
       const next = chain.then(() => apply(op));
       chain = next.catch(() => undefined);
@@ -157,6 +169,7 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
     get kind() {
       return memory ? 'memory' : primary.kind;
     },
+    unclaimed: () => memory?.unclaimed?.() ?? [],
     async run<R>(op: OutboxOp<R>): Promise<R> {
       if (memory && !moving && Date.now() >= retryAt)
         moving = moveBack(memory).finally(() => (moving = null));

@@ -250,6 +250,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     generation++;
     if (open) held.set(open.key, open);
     open = null;
+    // A memory outbox (no IndexedDB, or it failed) dies with the page: what waits there goes now too.
+    for (const e of outbox.unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
     // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
     let room = KEEPALIVE_MAX_BYTES;
     let n = 0;

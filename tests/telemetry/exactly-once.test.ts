@@ -334,3 +334,25 @@ describe('bursts and storms', () => {
     await t.shutdown();
   });
 });
+
+describe('a memory outbox at leave', () => {
+  it('sends the batches waiting in memory for a retry, since they die with the page', async () => {
+    fakeTimers();
+    const server = dedupingServer((r, i) => (i === 0 ? HTTP(503) : OK));
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      retryBaseMs: 600_000,
+      compress: false,
+    });
+    t.log('info', 'failed once');
+    await t.flush();
+    expect(t.status()).toMatchObject({ queued: 1, sent: 0 });
+    setVisibility('hidden');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(server.messages()).toEqual(['failed once']);
+    expect(server.requests[1]!.unloading).toBe(true);
+    await t.shutdown();
+  });
+});
