@@ -23,10 +23,14 @@ export function defaultLockManager(): LockManager | null {
   }
 }
 
-export function ownerLocks(locks: LockManager | null, pageId: string): OwnerLocks {
+/** `manager` is read on first use, after start-up, not on the caller's task. */
+export function ownerLocks(manager: () => LockManager | null, pageId: string): OwnerLocks {
   let release: (() => void) | null = null;
+  let known: LockManager | null | undefined;
+  const lockManager = (): LockManager | null => (known === undefined ? (known = manager()) : known);
   return {
     acquire() {
+      const locks = lockManager();
       if (!locks || release) return;
       try {
         const held = new Promise<void>((resolve) => (release = resolve));
@@ -41,6 +45,7 @@ export function ownerLocks(locks: LockManager | null, pageId: string): OwnerLock
       release = null;
     },
     async liveOwners() {
+      const locks = lockManager();
       if (!locks) return null;
       try {
         const snapshot = await locks.query();

@@ -1,8 +1,8 @@
 import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
 import { KEEPALIVE_MAX_BYTES } from './keepalive-budget.js';
-import { watchLifecycle } from './lifecycle.js';
-import { fallbackOutbox, memoryOutbox, type OutboxEntry } from './outbox.js';
+import { watchLifecycle, watchOptOut } from './lifecycle.js';
+import { fallbackOutbox, memoryOutbox, type Outbox, type OutboxEntry } from './outbox.js';
 import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
 import { appendOp, fill, optInOp, optOutOp, type EntryTemplate, type SizedItem } from './outbox-ops.js';
 import { defaultLockManager, ownerLocks } from './owner-lock.js';
@@ -66,12 +66,18 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   const { now, maxQueuedEvents } = options;
   const newId = (): string => hexId(16, options.random);
   const pageId = newId();
-  const outbox =
-    options.outbox ??
-    (hasIndexedDb()
-      ? fallbackOutbox(indexedDbOutbox(), (e) => options.onDiagnostic('IndexedDB failed; using memory', e))
-      : memoryOutbox());
-  const locks = ownerLocks(options.locks === undefined ? defaultLockManager() : options.locks, pageId);
+  // Made on first use, after start-up: touching `indexedDB` costs the caller's task otherwise.
+  let box: Outbox | undefined;
+  const outbox = (): Outbox =>
+    (box ??=
+      options.outbox ??
+      (hasIndexedDb()
+        ? fallbackOutbox(indexedDbOutbox(), (e) => options.onDiagnostic('IndexedDB failed; using memory', e))
+        : memoryOutbox()));
+  const locks = ownerLocks(
+    () => (options.locks === undefined ? defaultLockManager() : options.locks),
+    pageId,
+  );
   const resource = { app: options.app, version: options.version };
   const maxBytes = options.maxBatchBytes - ENVELOPE_BYTES;
   // Counters for status(): queued, inFlight, sent, dropped, truncated, lastError.
@@ -121,7 +127,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     pageId,
     locks,
     stats,
-    run: (op) => enqueue(() => outbox.run(op)).catch(outboxError),
+    run: (op) => enqueue(() => outbox().run(op)).catch(outboxError),
     persist: () => persist(true),
     onOptedOut: () => optedOutElsewhere(),
     onDropped: drop,
@@ -208,7 +214,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     writing.push(w);
     const done = enqueue(async () => {
       try {
-        const r = await outbox.run(
+        const r = await outbox().run(
           appendOp({
             template: t,
             open: from,
@@ -251,7 +257,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     if (open) held.set(open.key, open);
     open = null;
     // A memory outbox (no IndexedDB, or it failed) dies with the page: what waits there goes now too.
-    for (const e of outbox.unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
+    for (const e of outbox().unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
     // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
     let room = KEEPALIVE_MAX_BYTES;
     let n = 0;
@@ -288,17 +294,23 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     clearTimeout(startup);
     clearInterval(interval);
     detach();
+    unwatchOptOut();
     locks.release();
   }
 
-  const detach = watchLifecycle(leave, sender.resume, optedOutElsewhere);
+  const detach = watchLifecycle(leave, sender.resume);
+  let unwatchOptOut = (): void => {};
   const interval = setInterval(() => {
     if (buffer.length || open || stats.queued) void drain();
   }, options.flushIntervalMs);
-  if (hooks.optIn) void enqueue(() => outbox.run(optInOp)).catch(outboxError);
+  if (hooks.optIn) void enqueue(() => outbox().run(optInOp)).catch(outboxError);
   // Decide consent and drain batches left by earlier page loads after the current task, so start-up
   // stays cheap.
-  const startup = setTimeout(() => void (hooks.ready() && drain()), 0);
+  const startup = setTimeout(() => {
+    if (!hooks.ready()) return;
+    unwatchOptOut = watchOptOut(optedOutElsewhere);
+    void drain();
+  }, 0);
 
   return {
     add,
@@ -307,7 +319,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     status: (): TelemetryStatus => ({
       ...stats,
       enabled: !stopped,
-      storage: outbox.kind,
+      storage: outbox().kind,
       buffered: buffered(),
       dropped: { ...stats.dropped },
       pausedUntil: sender.pausedUntil(),
@@ -320,7 +332,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
       open = null;
       generation++;
       stats.queued = 0;
-      return enqueue(() => outbox.run(optOutOp))
+      return enqueue(() => outbox().run(optOutOp))
         .then((n) => drop('opted_out', held + n))
         .catch(outboxError);
     },

@@ -225,3 +225,32 @@ describe('start-up', () => {
     await t.shutdown();
   });
 });
+
+describe('start-up work on the caller’s task', () => {
+  it('touches neither IndexedDB nor Web Locks nor the storage event until after start-up', async () => {
+    const touched: string[] = [];
+    const idb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB')!;
+    Object.defineProperty(globalThis, 'indexedDB', {
+      configurable: true,
+      get: () => (touched.push('indexedDB'), idb.get ? idb.get.call(globalThis) : idb.value),
+    });
+    const addWin = window.addEventListener.bind(window);
+    window.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
+      touched.push(`window:${type}`),
+      addWin(type, ...rest)
+    )) as typeof window.addEventListener;
+    try {
+      const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+      t.log('info', 'early');
+      expect(touched.filter((x) => x === 'indexedDB' || x === 'window:storage')).toEqual([]);
+      await t.flush();
+      expect(touched).toContain('indexedDB');
+      await new Promise((r) => setTimeout(r, 5));
+      expect(touched).toContain('window:storage');
+      await t.shutdown();
+    } finally {
+      Object.defineProperty(globalThis, 'indexedDB', idb);
+      window.addEventListener = addWin;
+    }
+  });
+});

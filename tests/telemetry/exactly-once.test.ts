@@ -254,6 +254,7 @@ describe('consent across tabs', () => {
   it('stops at once on the storage event of another tab’s opt-out', async () => {
     const server = dedupingServer();
     const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    await started(); // the listener is added after start-up (it costs the caller's task otherwise)
     t.log('info', 'buffered before');
     window.dispatchEvent(new StorageEvent('storage', { key: CONSENT_KEY, newValue: 'out' }));
     expect(t.isEnabled()).toBe(false);

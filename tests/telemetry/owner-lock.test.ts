@@ -46,7 +46,7 @@ function holdForever(locks: LockManager, name: string): void {
 describe('ownerLocks', () => {
   it('holds a lock named LOCK_PREFIX + the page id while acquired', async () => {
     const fake = fakeLockManager();
-    ownerLocks(fake.locks, 'page-1').acquire();
+    ownerLocks(() => fake.locks, 'page-1').acquire();
     await settle();
     expect(LOCK_PREFIX).toBe('pwa-telemetry-page:');
     expect([...fake.held]).toEqual([`${LOCK_PREFIX}page-1`]);
@@ -54,8 +54,8 @@ describe('ownerLocks', () => {
 
   it('reports the pages holding their lock: only locks with the prefix, with the prefix stripped', async () => {
     const fake = fakeLockManager();
-    const one = ownerLocks(fake.locks, 'page-1');
-    const two = ownerLocks(fake.locks, 'page-2');
+    const one = ownerLocks(() => fake.locks, 'page-1');
+    const two = ownerLocks(() => fake.locks, 'page-2');
     one.acquire();
     two.acquire();
     // Locks that are not telemetry page locks, even ones named like a page id.
@@ -64,12 +64,12 @@ describe('ownerLocks', () => {
     holdForever(fake.locks, `x${LOCK_PREFIX}page-4`);
     await settle();
     expect(await one.liveOwners()).toEqual(new Set(['page-1', 'page-2']));
-    expect(await ownerLocks(fake.locks, 'page-9').liveOwners()).toEqual(new Set(['page-1', 'page-2']));
+    expect(await ownerLocks(() => fake.locks, 'page-9').liveOwners()).toEqual(new Set(['page-1', 'page-2']));
   });
 
   it('acquire is idempotent: a second call while held requests nothing more, and one release frees it', async () => {
     const fake = fakeLockManager();
-    const page = ownerLocks(fake.locks, 'page-1');
+    const page = ownerLocks(() => fake.locks, 'page-1');
     page.acquire();
     page.acquire();
     await settle();
@@ -83,8 +83,8 @@ describe('ownerLocks', () => {
 
   it('release frees the lock, and the page can acquire it again', async () => {
     const fake = fakeLockManager();
-    const page = ownerLocks(fake.locks, 'page-1');
-    const observer = ownerLocks(fake.locks, 'observer');
+    const page = ownerLocks(() => fake.locks, 'page-1');
+    const observer = ownerLocks(() => fake.locks, 'observer');
     page.acquire();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
@@ -98,7 +98,7 @@ describe('ownerLocks', () => {
 
   it('release without acquire, or twice, does nothing', async () => {
     const fake = fakeLockManager();
-    const page = ownerLocks(fake.locks, 'page-1');
+    const page = ownerLocks(() => fake.locks, 'page-1');
     expect(() => page.release()).not.toThrow();
     page.acquire();
     page.release();
@@ -108,7 +108,7 @@ describe('ownerLocks', () => {
   });
 
   it('does nothing and knows nothing without a lock manager', async () => {
-    const page = ownerLocks(null, 'page-1');
+    const page = ownerLocks(() => null, 'page-1');
     expect(() => (page.acquire(), page.release())).not.toThrow();
     expect(await page.liveOwners()).toBeNull();
   });
@@ -123,7 +123,7 @@ describe('ownerLocks', () => {
           : fake.locks.request(name, cb),
       query: () => fake.locks.query(),
     } as unknown as LockManager;
-    const page = ownerLocks(locks, 'page-1');
+    const page = ownerLocks(() => locks, 'page-1');
     expect(() => page.acquire()).not.toThrow();
     await settle();
     fail = false;
@@ -141,7 +141,7 @@ describe('ownerLocks', () => {
         throw new DOMException('The operation is insecure.', 'SecurityError');
       },
     } as unknown as LockManager;
-    const page = ownerLocks(locks, 'page-1');
+    const page = ownerLocks(() => locks, 'page-1');
     expect(() => page.acquire()).not.toThrow();
     expect(() => page.release()).not.toThrow();
     expect(await page.liveOwners()).toBeNull();
@@ -152,17 +152,17 @@ describe('ownerLocks', () => {
       request: () => Promise.resolve(),
       query: () => Promise.reject(new Error('gone')),
     } as unknown as LockManager;
-    expect(await ownerLocks(rejecting, 'p').liveOwners()).toBeNull();
+    expect(await ownerLocks(() => rejecting, 'p').liveOwners()).toBeNull();
     const empty = {
       request: () => Promise.resolve(),
       query: () => Promise.resolve({ held: [{ mode: 'exclusive' }] }),
     } as unknown as LockManager;
-    expect(await ownerLocks(empty, 'p').liveOwners()).toEqual(new Set());
+    expect(await ownerLocks(() => empty, 'p').liveOwners()).toEqual(new Set());
     const none = {
       request: () => Promise.resolve(),
       query: () => Promise.resolve({}),
     } as unknown as LockManager;
-    expect(await ownerLocks(none, 'p').liveOwners()).toEqual(new Set());
+    expect(await ownerLocks(() => none, 'p').liveOwners()).toEqual(new Set());
   });
 });
 
