@@ -232,7 +232,10 @@ describe('start-up work on the caller’s task', () => {
     const idb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB')!;
     Object.defineProperty(globalThis, 'indexedDB', {
       configurable: true,
-      get: () => (touched.push('indexedDB'), idb.get ? idb.get.call(globalThis) : idb.value),
+      get: (): unknown => (
+        touched.push('indexedDB'),
+        idb.get ? (idb.get.call(globalThis) as unknown) : idb.value
+      ),
     });
     const addWin = window.addEventListener.bind(window);
     window.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
