@@ -19,8 +19,8 @@ import { fetchTransport, type SendResult } from './transport.js';
 
 // A claim older than this is taken over: Chrome cancels keepalive requests 30 s after the page is gone.
 export const CLAIM_LEASE_MS = 60_000;
-// A round's claims are sent one after another, each within REQUEST_TIMEOUT_MS, so the last one is
-// settled well inside the lease (4 × 10 s < 60 s) and no other page takes it over while it is in flight.
+// A round's claims are sent together, each within REQUEST_TIMEOUT_MS, so all are settled well inside
+// the lease and no other page takes one over while it is in flight.
 const CLAIMS_PER_ROUND = 4;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -151,14 +151,10 @@ export function createSender({
         if (r.nextAttemptAt !== null) scheduleRetry(r.nextAttemptAt);
         return;
       }
-      for (const [i, entry] of r.claimed.entries()) {
-        if (stopped || !(await settle(entry, await send(entry)))) {
-          // Give the rest back unclaimed: the network or server is failing now.
-          for (const { key, attempts, nextAttemptAt } of r.claimed.slice(i + (stopped ? 0 : 1)))
-            await run(settleOp(pageId, key, { attempts, nextAttemptAt }));
-          return;
-        }
-      }
+      // A round's batches go out together: encoding and compressing one overlaps the others' network
+      // time. Any failure ends the drain; the retry timer or `online` starts the next.
+      const ok = await Promise.all(r.claimed.map(async (entry) => settle(entry, await send(entry))));
+      if (stopped || ok.includes(false)) return;
     }
   }
 
