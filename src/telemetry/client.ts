@@ -1,5 +1,5 @@
 import { resolveOptions, type TelemetryOptions } from './config.js';
-import { inSample, isOptedOut, sessionId, setOptedOut } from './consent.js';
+import { inSample, sessionId, storeConsent, storedConsent, type ConsentState } from './consent.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { exceptionInfo, pageUrl, sanitizeAttributes, sanitizeMessage } from './privacy.js';
 import { hexId, type ExceptionInfo, type LogLevel, type SpanRecord } from './records.js';
@@ -25,12 +25,31 @@ export interface Telemetry {
   trace(name: string, durationMs: number, attributes?: Record<string, unknown>): void;
   startSpan(name: string, attributes?: Record<string, unknown>, options?: SpanOptions): Span;
   exception(error: unknown, context?: Record<string, unknown>): void;
-  flush(): Promise<void>;
+  /** Sends what is buffered and queued; resolves when done, or after `timeoutMs` whatever the network does. */
+  flush(options?: FlushOptions): Promise<void>;
+  /** The user says no: stops at once, clears the outbox, in every tab and the service worker. */
   optOut(): void;
+  /** The user says yes (needed first with `consent: 'required'`). */
   optIn(): void;
+  /** The stored choice: 'unknown' until `optIn()` or `optOut()`. */
+  consentState(): ConsentState;
+  /** Recording now: configured, in the sample, and consent allows it. */
   isEnabled(): boolean;
+  /**
+   * Could record: the env switch, the feature flag, an endpoint and the sample say yes; consent decides
+   * the rest. Instrumentations install on this, so they work as soon as the user opts in.
+   */
+  isConfigured(): boolean;
+  /** The tab's session id ('' when the client is off). */
+  getSessionId(): string;
   status(): TelemetryStatus;
-  shutdown(): Promise<void>;
+  /** Flushes (within `timeoutMs` if given), then removes listeners and timers. */
+  shutdown(options?: FlushOptions): Promise<void>;
+}
+
+export interface FlushOptions {
+  /** Resolve by then, whatever the network does (what is unsent stays in the outbox). @default no limit */
+  timeoutMs?: number;
 }
 
 const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
@@ -71,24 +90,27 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   // sent before the user's choice and the sampling decision are known (`decide`).
   let decided = !configured;
   let session = '';
-  let sampled = false;
-  let optedOut = false;
+  let sampled = options.sampleRate >= 1;
+  let consent: ConsentState = 'unknown';
   let pipeline: Pipeline | null = null;
   let optingIn = false;
   // The current pipeline, or the last one after shutdown or opt-out, so status() still shows what it
   // sent and dropped.
   let last: Pipeline | null = null;
+  /** Recording is allowed: the user agreed, or was not asked and consent is not required. */
+  const allowed = (): boolean =>
+    consent === 'granted' || (consent === 'unknown' && options.consent === 'granted');
 
-  /** Reads the session, the sample and the stored opt-out once; stops a pipeline that may not run. */
+  /** Reads the session, the sample and the stored choice once; stops a pipeline that may not run. */
   function decide(): boolean {
     if (!decided) {
       decided = true;
       session = sessionId(newId);
       sampled = inSample(session, options.sampleRate);
-      optedOut = isOptedOut();
-      if (!sampled || optedOut) {
+      consent = storedConsent();
+      if (!sampled || !allowed()) {
         // An opted-out user's early events are dropped and counted; an unsampled session's are not data.
-        if (optedOut) pipeline?.drop('opted_out', pipeline.status().buffered);
+        if (consent === 'denied') pipeline?.drop('opted_out', pipeline.status().buffered);
         stop();
       }
     }
@@ -96,12 +118,12 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   }
 
   function start(): void {
-    if (!pipeline && configured && (!decided || (sampled && !optedOut)))
+    if (!pipeline && configured && (!decided || (sampled && allowed())))
       last = pipeline = createPipeline(options, () => session, {
         ready: decide,
         optIn: optingIn,
         onOptedOut: () => {
-          optedOut = true;
+          consent = 'denied';
           pipeline = null;
         },
       });
@@ -147,18 +169,26 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     });
   }
 
-  /** flush() and shutdown(): send what is held now. Never rejects. */
-  async function flush(): Promise<void> {
+  /** flush() and shutdown(): send what is held now; by `timeoutMs` at the latest. Never rejects. */
+  async function flush(flushOptions?: FlushOptions): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await pipeline?.drain(true);
+      const done = pipeline?.drain(true);
+      const ms = flushOptions?.timeoutMs;
+      await (typeof ms === 'number' && ms >= 0
+        ? Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+        : done);
     } catch {
       // never rejects
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  // A sampled-out session must open nothing at all, so sampling (which needs the session id) is decided
-  // now; at the default rate of 1 there is nothing to decide until after start-up.
-  if (options.sampleRate < 1) decide();
+  // A sampled-out session must open nothing at all, and with consent required nothing may be buffered
+  // before the stored choice is known: both are decided now. By default there is nothing to decide
+  // until after start-up.
+  if (configured && (options.sampleRate < 1 || options.consent === 'required')) decide();
   start();
 
   return {
@@ -220,25 +250,42 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     flush,
     optOut: guard(() => {
       decide();
-      optedOut = true;
-      setOptedOut(true);
+      consent = 'denied';
+      storeConsent('denied');
       const p = pipeline;
       stop();
       void p?.clear();
     }),
     optIn: guard(() => {
       decide();
-      optedOut = false;
+      consent = 'granted';
       optingIn = true;
-      setOptedOut(false);
+      storeConsent('granted');
       start();
     }),
+    consentState: () => {
+      try {
+        decide();
+      } catch {
+        // the state known so far
+      }
+      return consent;
+    },
     isEnabled: () => {
       try {
         return decide();
       } catch {
         return false;
       }
+    },
+    isConfigured: () => configured && sampled,
+    getSessionId: () => {
+      try {
+        decide();
+      } catch {
+        // no session yet
+      }
+      return session;
     },
     status(): TelemetryStatus {
       try {
@@ -249,6 +296,6 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       }
       return emptyStatus();
     },
-    shutdown: () => flush().then(stop),
+    shutdown: (shutdownOptions) => flush(shutdownOptions).then(stop),
   };
 }
