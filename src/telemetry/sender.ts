@@ -5,7 +5,7 @@ import { encodeNative } from './encoders/native.js';
 import { gzip } from './gzip.js';
 import { pageKeepaliveBudget } from './keepalive-budget.js';
 import type { OutboxEntry, OutboxOp } from './outbox.js';
-import { claimOp, leaveOp, settleOp, type ClaimResult } from './outbox-ops.js';
+import { claimOp, leaveOp, settleManyOp, type ClaimResult, type Settlement } from './outbox-ops.js';
 import type { OwnerLocks } from './owner-lock.js';
 import type { TelemetryStatus } from './status.js';
 import { fetchTransport, type SendResult } from './transport.js';
@@ -21,7 +21,7 @@ import { fetchTransport, type SendResult } from './transport.js';
 export const CLAIM_LEASE_MS = 60_000;
 // A round's claims are sent together, each within REQUEST_TIMEOUT_MS, so all are settled well inside
 // the lease and no other page takes one over while it is in flight.
-const CLAIMS_PER_ROUND = 4;
+const CLAIMS_PER_ROUND = 6;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SenderDeps {
@@ -92,9 +92,9 @@ export function createSender({
     }
   }
 
-  /** Applies a send result to the stored entry; returns false when sending should pause. */
-  async function settle(entry: OutboxEntry, result: SendResult): Promise<boolean> {
-    let next: { attempts: number; nextAttemptAt: number } | null = null;
+  /** Counts a send result and decides what becomes of the stored entry. */
+  function judge(entry: OutboxEntry, result: SendResult): Settlement {
+    let next: Settlement[1] = null;
     if (result.outcome === 'ok') {
       stats.sent += entry.count;
       failures = 0;
@@ -115,9 +115,13 @@ export function createSender({
         scheduleRetry(now() + delay);
       }
     }
-    const queued = await run(settleOp(pageId, entry.key, next));
+    return [entry.key, next];
+  }
+
+  /** Writes what the sends decided, in one transaction. */
+  async function settle(settlements: Settlement[]): Promise<void> {
+    const queued = await run(settleManyOp(pageId, settlements));
     if (queued !== undefined) stats.queued = queued;
-    return result.outcome !== 'retry';
   }
 
   function scheduleRetry(at: number): void {
@@ -153,8 +157,9 @@ export function createSender({
       }
       // A round's batches go out together: encoding and compressing one overlaps the others' network
       // time. Any failure ends the drain; the retry timer or `online` starts the next.
-      const ok = await Promise.all(r.claimed.map(async (entry) => settle(entry, await send(entry))));
-      if (stopped || ok.includes(false)) return;
+      const results = await Promise.all(r.claimed.map((entry) => send(entry)));
+      await settle(results.map((result, i) => judge(r.claimed[i]!, result)));
+      if (stopped || results.some((x) => x.outcome === 'retry')) return;
     }
   }
 
@@ -209,7 +214,7 @@ export function createSender({
         void send(entry, text)
           .then((result) => {
             release();
-            return settle(entry, result);
+            return settle([judge(entry, result)]);
           })
           .catch(() => {});
       }
