@@ -110,9 +110,13 @@ export function otlpLog(log: LogRecord): Record<string, unknown> {
   return out;
 }
 
-/** A span, or undefined when its ids are not W3C hex (it could not be sent without a 400). */
+/** False when a span's ids are not W3C hex: it could not be sent without a 400. */
+export const isSendableSpan = (span: SpanRecord): boolean =>
+  TRACE_ID.test(span.traceId) && SPAN_ID.test(span.spanId);
+
+/** A span, or undefined when it is not sendable. */
 export function otlpSpan(span: SpanRecord): Record<string, unknown> | undefined {
-  if (!TRACE_ID.test(span.traceId) || !SPAN_ID.test(span.spanId)) return undefined;
+  if (!isSendableSpan(span)) return undefined;
   const attributes = span.attributes ?? {};
   const out: Record<string, unknown> = {
     traceId: span.traceId.toLowerCase(),
