@@ -28,6 +28,7 @@ Options for serve (flags win over the environment):
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
+  --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
   --help                   show this text`;
 
 /** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */

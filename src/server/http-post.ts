@@ -12,6 +12,8 @@ export interface PostOptions {
   gzip?: boolean;
   /** @default 30000 */
   timeoutMs?: number;
+  /** Abandons the request (the forwarder closing). */
+  signal?: AbortSignal;
 }
 
 export type PostResult =
@@ -30,7 +32,10 @@ export async function postOnce(url: string, body: string, options: PostOptions =
       method: 'POST',
       headers,
       body: payload,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      signal: AbortSignal.any([
+        AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        ...(options.signal ? [options.signal] : []),
+      ]),
     });
     // Read the answer so the connection can be reused; keep a little of it for the error message.
     const text = await response.text().catch(() => '');
