@@ -101,11 +101,16 @@ export function otlpBodyFromLines(
     if (kind === 'metrics' && !Number.isFinite((record as MetricRecord).value)) continue;
     if (kind === 'traces' && !isSendableSpan(record as SpanRecord)) continue;
     count++;
-    const resource = lineResource(line, fallback);
     const session = str(line.session_id);
-    const key = JSON.stringify([resource, session]);
+    // Stored lines rarely carry a resource: key on it only when present (this loop is export's hot path).
+    const key = isObject(line.resource)
+      ? `${session ?? ''}\n${JSON.stringify(line.resource)}`
+      : (session ?? '');
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { resource: otlpResource(resource, session), items: [] }));
+    if (!group) {
+      group = { resource: otlpResource(lineResource(line, fallback), session), items: [] };
+      groups.set(key, group);
+    }
     group.items.push(record);
   }
   const body = otlpEnvelope(kind, [...groups.values()] as ResourceGroup<typeof kind>[]);

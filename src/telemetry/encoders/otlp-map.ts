@@ -89,14 +89,22 @@ export function otlpResource({ app, version, ...rest }: Resource, sessionId?: st
 
 export function otlpLog(log: LogRecord): Record<string, unknown> {
   const { exception } = log;
-  const attributes = keyValues({
-    ...log.context,
-    // Semantic-convention names, set after the context so an app key cannot shadow them.
-    'url.full': log.url,
-    'exception.type': exception?.type,
-    'exception.message': exception?.message,
-    'exception.stacktrace': exception?.stack,
-  });
+  const attributes = keyValues(log.context);
+  // Semantic-convention names win over an app key of the same name (replaced in place). Built as a
+  // list, not by spreading the context into a new object: that is the hot spot of `export`.
+  const own: [string, JsonValue | undefined][] = [
+    ['url.full', log.url],
+    ['exception.type', exception?.type],
+    ['exception.message', exception?.message],
+    ['exception.stacktrace', exception?.stack],
+  ];
+  for (const [key, value] of own) {
+    if (value === undefined) continue;
+    const kv = { key, value: anyValue(value) };
+    const at = attributes.findIndex((a) => a.key === key);
+    if (at === -1) attributes.push(kv);
+    else attributes[at] = kv;
+  }
   const out: Record<string, unknown> = {
     timeUnixNano: nanos(log.timestamp),
     severityNumber: SEVERITY[log.level] ?? SEVERITY.info,
