@@ -50,17 +50,23 @@ const FALLBACK: Resource = { app: 'unknown', version: 'unknown' };
 
 export async function startForwarder(options: ForwarderOptions): Promise<Forwarder> {
   const { maxItems = 1000, baseMs = 1000, maxMs = 60_000, log } = options;
-  let droppedSinceLog = 0;
+  let unlogged = 0;
   let dropTimer: ReturnType<typeof setTimeout> | undefined;
+  const logDrops = (): void => {
+    if (unlogged > 0)
+      log(`forward: spool full, dropped ${unlogged} events (${spool.stats().dropped} in all)`);
+    unlogged = 0;
+  };
   const spool = await openSpool(options.dir, {
     maxBytes: options.maxBytes ?? 64 * 1024 * 1024,
-    // Drops are logged at most every 10 s, as one line with the count.
+    // The first drop is logged at once; later ones at most every 10 s, as one line with the count.
     onDrop: (n) => {
-      droppedSinceLog += n;
-      dropTimer ??= setTimeout(() => {
+      unlogged += n;
+      if (dropTimer) return;
+      logDrops();
+      dropTimer = setTimeout(() => {
         dropTimer = undefined;
-        log(`forward: spool full, dropped ${droppedSinceLog} events (${spool.stats().dropped} in all)`);
-        droppedSinceLog = 0;
+        logDrops();
       }, 10_000).unref();
     },
   });
@@ -167,9 +173,10 @@ export async function startForwarder(options: ForwarderOptions): Promise<Forward
       stopped = true;
       abort.abort();
       wake();
-      clearTimeout(dropTimer);
       await loop;
       await spool.idle();
+      clearTimeout(dropTimer);
+      logDrops();
     },
   };
 }

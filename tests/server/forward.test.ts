@@ -165,11 +165,18 @@ describe('forwarder', () => {
   it('bounded: over maxBytes the oldest batches are dropped, counted and logged; the rest arrive', async () => {
     const url = await deadUrl();
     const dir = join(await tempDir(), 'spool');
-    const f = await startForwarder({ url, dir, maxBytes: 6_000, baseMs: 10_000, log: () => {} });
+    const lines: string[] = [];
+    const f = await startForwarder({ url, dir, maxBytes: 6_000, baseMs: 10_000, log: (l) => lines.push(l) });
     for (let i = 0; i < 20; i++) f.add(body(`d${i}`, 1));
     await f.close();
     const stats = f.stats();
     expect(stats.dropped).toBeGreaterThan(0);
+    // The first drop at once, the rest summed up (here at close, before the 10 s tick).
+    const logged = lines.filter((l) => l.startsWith('forward: spool full'));
+    expect(logged).toHaveLength(2);
+    const counted = logged.map((l) => Number(/dropped (\d+) events/.exec(l)![1]));
+    expect(counted.reduce((a, b) => a + b)).toBe(stats.dropped);
+    expect(logged[1]).toMatch(new RegExp(`\\(${stats.dropped} in all\\)$`));
     expect(stats.queuedBytes).toBeLessThanOrEqual(6_000);
     expect(stats.queued + stats.dropped).toBe(60);
     const collector = await receiver();
