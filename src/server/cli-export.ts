@@ -32,7 +32,11 @@ Options:
 
 class UsageError extends Error {}
 
-export function parseExportArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>) {
+/** Options for `runExport`, plus whether to start over; 'help' for --help. @throws UsageError */
+export function parseExportArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): (ExportOptions & { restart: boolean }) | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -54,7 +58,7 @@ export function parseExportArgs(argv: readonly string[], env: Readonly<Record<st
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return 'help' as const;
+  if (values.help) return 'help';
   if ((values.otlp === undefined) === (values.loki === undefined))
     throw new UsageError('give one of --otlp or --loki');
   const target = values.otlp !== undefined ? 'otlp' : 'loki';
@@ -90,7 +94,7 @@ export function parseExportArgs(argv: readonly string[], env: Readonly<Record<st
     restart: values.restart === true,
     fallback: { app: values.app ?? 'unknown', version: values['app-version'] ?? 'unknown' },
     post: { headers, gzip: values.gzip === true },
-  } satisfies Omit<ExportOptions, 'checkpointFile'> & { checkpointFile: string; restart: boolean };
+  };
 }
 
 export async function runExportCli(
