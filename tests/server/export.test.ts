@@ -9,6 +9,8 @@ import { otlpItems, startReceiver, type Receiver } from './receivers.js';
 
 const receivers: Receiver[] = [];
 afterEach(async () => {
+  // Every OTLP request any test sent must have met the receiver's rules.
+  expect(receivers.flatMap((r) => r.violations)).toEqual([]);
   await Promise.all(receivers.splice(0).map((r) => r.close()));
   await cleanup();
 });

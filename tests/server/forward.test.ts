@@ -17,7 +17,11 @@ afterEach(async () => {
 });
 async function receiver(options?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
   const r = await startReceiver(options);
-  closers.push(() => r.close());
+  closers.push(async () => {
+    // Every OTLP request must have met the receiver's rules.
+    expect(r.violations).toEqual([]);
+    await r.close();
+  });
   return r;
 }
 async function forwarder(options: Parameters<typeof startForwarder>[0]): Promise<Forwarder> {

@@ -5,6 +5,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { otlpProblems } from './otlp-check.js';
 
 export interface Received {
   path: string;
@@ -23,11 +24,13 @@ export interface Receiver {
   accepted: Received[];
   /** Every request seen, accepted or not. */
   seen: number;
+  /** OTLP rule violations found on /v1/* (those requests were answered 400, as a collector would). */
+  violations: string[];
   close(): Promise<void>;
 }
 
 export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
-  const receiver = { accepted: [] as Received[], seen: 0 };
+  const receiver = { accepted: [] as Received[], seen: 0, violations: [] as string[] };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,6 +50,12 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         body = JSON.parse(raw.toString('utf8'));
       } catch {
         res.writeHead(400).end('bad json');
+        return;
+      }
+      const problems = path.startsWith('/v1/') ? otlpProblems(path, body) : [];
+      if (problems.length) {
+        receiver.violations.push(...problems);
+        res.writeHead(400).end(problems.join('; '));
         return;
       }
       receiver.accepted.push({ path, headers: req.headers, body });

@@ -4,6 +4,7 @@ import { anyValue, nanos, otlpEnvelope } from '../../../src/telemetry/encoders/o
 import { emptyItems, type Batch } from '../../../src/telemetry/records.js';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { SCOPE } from '../../../src/telemetry/encoders/otlp-map.js';
+import { otlpProblems } from '../../server/otlp-check.js';
 import { mixedBatch, RESOURCE, SESSION, SPAN, T0, TRACE } from './fixtures.js';
 
 const encoder = otlpEncoder({ endpoint: 'http://localhost:4318/' });
@@ -126,6 +127,26 @@ describe('otlpEncoder: bytes on the wire', () => {
       { key: 'exception.message', value: { stringValue: 'boom' } },
       { key: 'exception.stacktrace', value: { stringValue: 'at x' } },
     ]);
+  });
+});
+
+describe('what a receiver insists on', () => {
+  it('every request of a mixed batch passes the receiver check', () => {
+    const requests = encoder.encode(mixedBatch(), ctx);
+    for (const r of requests) expect(otlpProblems(new URL(r.url).pathname, JSON.parse(r.body))).toEqual([]);
+  });
+
+  it('the check catches base64 ids, number timestamps, string enums and empty envelopes', () => {
+    const [logs] = encoder.encode(only({ logs: mixedBatch().logs.slice(2, 3) }), ctx);
+    const body = JSON.parse(logs!.body) as {
+      resourceLogs: { scopeLogs: { logRecords: Record<string, unknown>[] }[] }[];
+    };
+    const record = body.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    record.traceId = Buffer.from(TRACE, 'hex').toString('base64');
+    record.timeUnixNano = 1;
+    record.severityNumber = 'SEVERITY_NUMBER_WARN';
+    expect(otlpProblems('/v1/logs', body)).toHaveLength(3);
+    expect(otlpProblems('/v1/logs', { resourceLogs: [] })).toEqual(['empty envelope resourceLogs']);
   });
 });
 
