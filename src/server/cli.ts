@@ -71,6 +71,7 @@ export async function runCli(
   }
   io.stdout(`pwa-telemetry ingest server listening on ${server.url}/ingest`);
   io.stdout(`storing JSONL in ${resolve(options.dataDir)}`);
+  if (options.forwardOtlp) io.stdout(`forwarding to ${options.forwardOtlp} as OTLP/HTTP JSON`);
   await io.untilStopped();
   await server.close();
   io.stdout('stopped');

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/server/index.js';
 import { runExport, type ExportOptions } from '../../src/server/export-run.js';
 import { cleanup, tempDir } from './harness.js';
+import { lokiProblems } from './otlp-check.js';
 import { otlpItems, startReceiver, type Receiver } from './receivers.js';
 
 const receivers: Receiver[] = [];
@@ -258,5 +259,7 @@ describe('pwa-telemetry export --loki', () => {
     const [ns, line] = streams[0]!.values[0]!;
     expect(ns).toBe('1773482400000000000');
     expect(JSON.parse(line)).toMatchObject({ message: 'event 0', session_id: 's0', context: { i: 0 } });
+    // The receiver's check would have refused a push with number labels or timestamps.
+    expect(lokiProblems({ streams: [{ stream: { app: 1 }, values: [[1, 'x']] }] })).toHaveLength(2);
   });
 });

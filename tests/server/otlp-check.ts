@@ -73,3 +73,20 @@ export function otlpProblems(path: string, body: unknown): string[] {
   }
   return problems;
 }
+
+/** Loki's push API (JSON form) rules: label values strings, values `[ns string, line string]`. */
+export function lokiProblems(body: unknown): string[] {
+  const problems: string[] = [];
+  const streams = isObj(body) ? list(body.streams) : [];
+  if (streams.length === 0) problems.push('no streams');
+  for (const s of streams) {
+    if (!isObj(s.stream) || !Object.values(s.stream).every((v) => typeof v === 'string'))
+      problems.push('stream labels must be strings');
+    const values = Array.isArray(s.values) ? (s.values as unknown[]) : [];
+    if (values.length === 0) problems.push('stream without values');
+    for (const v of values)
+      if (!Array.isArray(v) || typeof v[0] !== 'string' || !NANOS.test(v[0]) || typeof v[1] !== 'string')
+        problems.push(`bad value ${JSON.stringify(v)}`);
+  }
+  return problems;
+}

@@ -5,7 +5,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { otlpProblems } from './otlp-check.js';
+import { lokiProblems, otlpProblems } from './otlp-check.js';
 
 export interface Received {
   path: string;
@@ -24,7 +24,7 @@ export interface Receiver {
   accepted: Received[];
   /** Every request seen, accepted or not. */
   seen: number;
-  /** OTLP rule violations found on /v1/* (those requests were answered 400, as a collector would). */
+  /** OTLP (/v1/*) or Loki push rule violations found (those requests were answered 400, as the real ones do). */
   violations: string[];
   close(): Promise<void>;
 }
@@ -52,7 +52,11 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         res.writeHead(400).end('bad json');
         return;
       }
-      const problems = path.startsWith('/v1/') ? otlpProblems(path, body) : [];
+      const problems = path.startsWith('/v1/')
+        ? otlpProblems(path, body)
+        : path === '/loki/api/v1/push'
+          ? lokiProblems(body)
+          : [];
       if (problems.length) {
         receiver.violations.push(...problems);
         res.writeHead(400).end(problems.join('; '));
