@@ -66,16 +66,46 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     // a flag that throws is off
   }
   const configured = options.enabled && flagOn && options.endpoint !== undefined;
-  const session = configured ? sessionId(newId) : '';
-  const sampled = configured && inSample(session, options.sampleRate);
-  let optedOut = configured && isOptedOut();
+  // Storage is read after start-up, not on the caller's task (localStorage and sessionStorage can
+  // cost a synchronous IPC in Chromium): until then events wait in memory, and nothing is stored or
+  // sent before the user's choice and the sampling decision are known (`decide`).
+  let decided = !configured;
+  let session = '';
+  let sampled = false;
+  let optedOut = false;
   let pipeline: Pipeline | null = null;
+  let optingIn = false;
   // The current pipeline, or the last one after shutdown or opt-out, so status() still shows what it
   // sent and dropped.
   let last: Pipeline | null = null;
 
+  /** Reads the session, the sample and the stored opt-out once; stops a pipeline that may not run. */
+  function decide(): boolean {
+    if (!decided) {
+      decided = true;
+      session = sessionId(newId);
+      sampled = inSample(session, options.sampleRate);
+      optedOut = isOptedOut();
+      if (!sampled || optedOut) {
+        // An opted-out user's early events are dropped and counted; an unsampled session's are not data.
+        if (optedOut) pipeline?.drop('opted_out', pipeline.status().buffered);
+        stop();
+      }
+    }
+    return pipeline !== null;
+  }
+
   function start(): void {
-    if (!pipeline && sampled && !optedOut) last = pipeline = createPipeline(options, session);
+    if (!pipeline && configured && (!decided || (sampled && !optedOut)))
+      last = pipeline = createPipeline(options, () => session, {
+        ready: decide,
+        optIn: optingIn,
+        onOptedOut: () => {
+          optedOut = true;
+          pipeline = null;
+        },
+      });
+    optingIn = false;
   }
 
   const stop = guard(() => {
@@ -126,6 +156,9 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     }
   }
 
+  // A sampled-out session must open nothing at all, so sampling (which needs the session id) is decided
+  // now; at the default rate of 1 there is nothing to decide until after start-up.
+  if (options.sampleRate < 1) decide();
   start();
 
   return {
@@ -186,6 +219,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     }),
     flush,
     optOut: guard(() => {
+      decide();
       optedOut = true;
       setOptedOut(true);
       const p = pipeline;
@@ -193,13 +227,22 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       void p?.clear();
     }),
     optIn: guard(() => {
+      decide();
       optedOut = false;
+      optingIn = true;
       setOptedOut(false);
       start();
     }),
-    isEnabled: () => pipeline !== null,
+    isEnabled: () => {
+      try {
+        return decide();
+      } catch {
+        return false;
+      }
+    },
     status(): TelemetryStatus {
       try {
+        decide();
         if (last) return last.status();
       } catch {
         // fall through to the empty status

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
-import { fakeTimers, messages, recordingTransport, settle } from './helpers.js';
+import { CONSENT_KEY } from '../../src/telemetry/consent.js';
+import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
 
 const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 
@@ -185,7 +186,7 @@ describe('consent', () => {
     await settle();
     expect(t.isEnabled()).toBe(false);
     expect(t.status().dropped.opted_out).toBe(1);
-    expect(await outbox.run((entries) => ({ put: [], del: [], result: entries.length }))).toBe(0);
+    expect(await outbox.run(countOp())).toBe(0);
     t.log('info', 'ignored');
 
     const wire = recordingTransport();
@@ -198,5 +199,61 @@ describe('consent', () => {
     expect(messages(wire.bodies)).toEqual(['after opt-in']);
     await next.shutdown();
     await t.shutdown();
+  });
+});
+
+describe('start-up', () => {
+  it('reads no storage on the caller’s task, and still honours a stored opt-out before storing or sending', async () => {
+    localStorage.setItem(CONSENT_KEY, 'out');
+    const reads: string[] = [];
+    const spies = [localStorage, sessionStorage].map((storage) => {
+      const read = storage.getItem.bind(storage);
+      return vi.spyOn(storage, 'getItem').mockImplementation((key) => (reads.push(key), read(key)));
+    });
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    expect(reads).toEqual([]);
+    t.log('info', 'before the choice is read');
+    await t.flush();
+    expect(reads).toContain(CONSENT_KEY);
+    expect(t.isEnabled()).toBe(false);
+    expect(wire.requests).toEqual([]);
+    expect(await outbox.run(countOp())).toBe(0);
+    expect(t.status().dropped.opted_out).toBe(1);
+    spies.forEach((s) => s.mockRestore());
+    await t.shutdown();
+  });
+});
+
+describe('start-up work on the caller’s task', () => {
+  it('touches neither IndexedDB nor Web Locks nor the storage event until after start-up', async () => {
+    const touched: string[] = [];
+    const idb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB')!;
+    Object.defineProperty(globalThis, 'indexedDB', {
+      configurable: true,
+      get: (): unknown => (
+        touched.push('indexedDB'),
+        idb.get ? (idb.get.call(globalThis) as unknown) : idb.value
+      ),
+    });
+    const addWin = window.addEventListener.bind(window);
+    window.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
+      touched.push(`window:${type}`),
+      addWin(type, ...rest)
+    )) as typeof window.addEventListener;
+    try {
+      const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+      t.log('info', 'early');
+      expect(touched.filter((x) => x === 'indexedDB' || x === 'window:storage')).toEqual([]);
+      await t.flush();
+      expect(touched).toContain('indexedDB');
+      await new Promise((r) => setTimeout(r, 5));
+      expect(touched).toContain('window:storage');
+      await t.shutdown();
+    } finally {
+      Object.defineProperty(globalThis, 'indexedDB', idb);
+      window.addEventListener = addWin;
+    }
   });
 });
