@@ -104,20 +104,22 @@ export function mixedEvents() {
   return singles;
 }
 
-/** @param {number} size */
+/** The 1,000 events as stored batches of `size`, as the sender hands them to an encoder. @param {number} size */
 function batchesOf(size) {
   const events = mixedEvents();
-  /** @type {import('../src/telemetry/records.js').Batch[]} */
+  /** @type {import('../src/telemetry/encoders/encoder.js').EncodableBatch[]} */
   const out = [];
   for (let i = 0; i < events.length; i += size) {
     const slice = events.slice(i, i + size);
     out.push({
       batchId: `bench-${i}`,
-      createdAt: 0,
-      sessionId: 'c0ffee00c0ffee00c0ffee00c0ffee00',
-      logs: slice.flatMap((e) => e.logs),
-      traces: slice.flatMap((e) => e.traces),
-      metrics: slice.flatMap((e) => e.metrics),
+      batch: {
+        sessionId: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+        resource: { app: 'quiz', version: '4.2.0' },
+        logs: slice.flatMap((e) => e.logs),
+        traces: slice.flatMap((e) => e.traces),
+        metrics: slice.flatMap((e) => e.metrics),
+      },
     });
   }
   return out;
@@ -131,7 +133,6 @@ async function gzipLength(text) {
 
 async function wireBytes() {
   const context = {
-    resource: { app: 'quiz', version: '4.2.0' },
     sentAt: Date.UTC(2026, 10, 1, 9, 5),
     token: 'phc_benchkey',
   };

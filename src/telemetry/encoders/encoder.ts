@@ -3,13 +3,13 @@
  * returns the HTTP requests that deliver it, and never touches the network, storage or clocks, so a
  * resend of the same batch (same `sentAt` aside) produces the same bytes.
  */
-import type { Batch, Kind, Resource } from '../records.js';
+import type { Kind } from '../records.js';
+import type { EncodableBatch } from './native.js';
 
-/** What an encoder needs beside the batch. */
+export type { EncodableBatch };
+
+/** What an encoder needs beside the stored batch (which carries its resource and session id). */
 export interface EncodeContext {
-  resource: Resource;
-  /** Session the batch belongs to; defaults to `batch.sessionId`. */
-  sessionId?: string;
   /** Epoch ms of this send. */
   sentAt: number;
   /** Credential of the backend (native token, PostHog project key, collector bearer token). */
@@ -40,5 +40,5 @@ export interface EncodedRequest {
 export interface Encoder {
   readonly format: 'native' | 'otlp' | 'posthog';
   /** Requests for one batch, none when the batch is empty. Throws only on a bug. */
-  encode(batch: Batch, context: EncodeContext): EncodedRequest[];
+  encode(entry: EncodableBatch, context: EncodeContext): EncodedRequest[];
 }

@@ -3,11 +3,11 @@
  * `<endpoint>/v1/logs|traces|metrics`. Its own entry point, so apps that send the native format
  * ship none of it.
  */
-import { KINDS, type Batch } from '../records.js';
-import type { EncodeContext, EncodedRequest, Encoder } from './encoder.js';
+import { KINDS, type MetricRecord } from '../records.js';
+import type { EncodableBatch, EncodeContext, EncodedRequest, Encoder } from './encoder.js';
 import { OTLP_PATHS, otlpEnvelope, otlpResource } from './otlp-map.js';
 
-export type { EncodeContext, EncodedRequest, Encoder } from './encoder.js';
+export type { EncodableBatch, EncodeContext, EncodedRequest, Encoder } from './encoder.js';
 export {
   OTLP_PATHS,
   SCOPE,
@@ -27,18 +27,30 @@ export interface OtlpEncoderOptions {
   headers?: Record<string, string>;
 }
 
+/** Gauge of events the client dropped before a batch, with a `reason` attribute. */
+export const DROPPED_METRIC = 'pwa_telemetry.dropped';
+
 export function otlpEncoder({ endpoint, headers = {} }: OtlpEncoderOptions): Encoder {
   const base = endpoint.replace(/\/+$/, '');
   return {
     format: 'otlp',
-    encode(batch: Batch, context: EncodeContext): EncodedRequest[] {
-      const resource = otlpResource(context.resource, context.sessionId ?? batch.sessionId);
+    encode({ batch }: EncodableBatch, context: EncodeContext): EncodedRequest[] {
+      // What the client dropped before this batch travels as a gauge per reason, so the loss is
+      // visible in the backend too (the native format has a field for it).
+      const drops: MetricRecord[] = Object.entries(batch.dropped ?? {}).map(([reason, value]) => ({
+        timestamp: context.sentAt,
+        name: DROPPED_METRIC,
+        value,
+        labels: { reason },
+      }));
+      const resource = otlpResource(batch.resource, batch.sessionId);
       const requestHeaders: Record<string, string> = context.unloading ? {} : { ...headers };
       // The collector's bearertokenauth extension reads `Authorization: Bearer <token>`.
       if (context.token && !context.unloading) requestHeaders.Authorization = `Bearer ${context.token}`;
       const requests: EncodedRequest[] = [];
       for (const kind of KINDS) {
-        const body = otlpEnvelope(kind, [{ resource, items: batch[kind] }]);
+        const items = kind === 'metrics' && drops.length ? [...batch.metrics, ...drops] : batch[kind];
+        const body = otlpEnvelope(kind, [{ resource, items }]);
         if (!body) continue;
         requests.push({
           url: `${base}${OTLP_PATHS[kind]}`,

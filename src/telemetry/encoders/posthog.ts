@@ -3,11 +3,11 @@
  * (`{ api_key, batch[], sent_at }`). Logs, metrics and spans become `log`, `metric` and `span` events;
  * exceptions become `$exception` with the `$exception_*` properties PostHog classifies them by.
  */
-import { KINDS, type Batch, type JsonValue } from '../records.js';
-import type { EncodeContext, EncodedRequest, Encoder } from './encoder.js';
+import { KINDS, type JsonValue } from '../records.js';
+import type { EncodableBatch, EncodeContext, EncodedRequest, Encoder } from './encoder.js';
 import { eventUuid } from './uuid.js';
 
-export type { EncodeContext, EncodedRequest, Encoder } from './encoder.js';
+export type { EncodableBatch, EncodeContext, EncodedRequest, Encoder } from './encoder.js';
 
 export interface PosthogEncoderOptions {
   /** The PostHog ingestion host, e.g. `https://eu.i.posthog.com` (`/batch/` is appended). */
@@ -25,10 +25,10 @@ export interface PosthogEvent {
 const iso = (ms: number): string =>
   new Date(Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : 0).toISOString();
 
-/** The `batch[]` events of one stored batch, in kind order (logs, traces, metrics). */
-export function posthogEvents(batch: Batch, context: EncodeContext): PosthogEvent[] {
-  const distinctId = context.sessionId || batch.sessionId || 'anonymous';
-  const { app, version, ...rest } = context.resource;
+/** The `batch[]` events of one stored batch, in kind order (logs, traces, metrics), then its drops. */
+export function posthogEvents({ batchId, batch }: EncodableBatch, sentAt: number): PosthogEvent[] {
+  const distinctId = batch.sessionId || 'anonymous';
+  const { app, version, ...rest } = batch.resource;
   const common = {
     ...rest,
     app,
@@ -52,7 +52,7 @@ export function posthogEvents(batch: Batch, context: EncodeContext): PosthogEven
       properties,
       timestamp: iso(timestamp),
       // Stable per event, so a resent batch carries the same uuids and PostHog can dedupe it.
-      uuid: eventUuid(`${batch.batchId}/${kind}/${i}`),
+      uuid: eventUuid(`${batchId}/${kind}/${i}`),
     });
 
   batch.logs.forEach((log, i) => {
@@ -97,6 +97,12 @@ export function posthogEvents(batch: Batch, context: EncodeContext): PosthogEven
       metric_value: metric.value,
     }),
   );
+  // What the client dropped before this batch, so the loss shows in PostHog too.
+  if (batch.dropped && Object.keys(batch.dropped).length)
+    push('dropped', 0, 'telemetry_dropped', sentAt, {
+      ...common,
+      ...batch.dropped,
+    });
   return events;
 }
 
@@ -104,8 +110,9 @@ export function posthogEncoder({ endpoint }: PosthogEncoderOptions): Encoder {
   const url = `${endpoint.replace(/\/+$/, '')}/batch/`;
   return {
     format: 'posthog',
-    encode(batch: Batch, context: EncodeContext): EncodedRequest[] {
-      const events = posthogEvents(batch, context);
+    encode(entry: EncodableBatch, context: EncodeContext): EncodedRequest[] {
+      const events = posthogEvents(entry, context.sentAt);
+      const { batch } = entry;
       if (!events.length) return [];
       const body = JSON.stringify({
         api_key: context.token ?? '',

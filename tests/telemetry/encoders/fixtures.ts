@@ -1,5 +1,6 @@
 /** Shared batches for the encoder tests: every kind, nested context, an exception, fractional times. */
-import type { Batch, Resource } from '../../../src/telemetry/records.js';
+import type { EncodableBatch } from '../../../src/telemetry/encoders/encoder.js';
+import type { Resource } from '../../../src/telemetry/records.js';
 
 // 2025-03-14T09:26:53.589Z; fractions below are binary-exact (.5, .25) so float rounding cannot differ.
 export const T0 = Date.UTC(2025, 2, 14, 9, 26, 53, 589);
@@ -8,11 +9,15 @@ export const SESSION = 'session-42';
 export const TRACE = '0af7651916cd43dd8448eb211c80319c';
 export const SPAN = 'b7ad6b7169203331';
 
-export function mixedBatch(): Batch {
+/** A stored batch as the sender hands it to an encoder: its id and its payload. */
+export function mixedBatch(): EncodableBatch {
+  return { batchId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', batch: mixedPayload() };
+}
+
+export function mixedPayload(): EncodableBatch['batch'] {
   return {
-    batchId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
-    createdAt: T0,
     sessionId: SESSION,
+    resource: { ...RESOURCE },
     logs: [
       {
         timestamp: T0,

@@ -6,13 +6,13 @@ import { mixedBatch, RESOURCE, SESSION, T0 } from './fixtures.js';
 
 describe('nativeEncoder', () => {
   const encoder = nativeEncoder({ endpoint: '/ingest' });
-  const ctx = { resource: RESOURCE, sentAt: T0, token: 'tok' };
+  const ctx = { sentAt: T0, token: 'tok' };
 
   it('one request with the token in a header, the body as encodeNative makes it', () => {
     expect(encoder.encode(mixedBatch(), ctx)).toEqual([
       {
         url: '/ingest',
-        body: encodeNative(mixedBatch(), { resource: RESOURCE, sentAt: T0 }),
+        body: encodeNative(mixedBatch(), { sentAt: T0 }),
         contentType: 'application/json',
         headers: { 'X-Telemetry-Token': 'tok' },
         kinds: ['logs', 'traces', 'metrics'],
@@ -29,8 +29,11 @@ describe('nativeEncoder', () => {
   });
 
   it('nothing for an empty batch', () => {
-    expect(encoder.encode({ batchId: 'e', createdAt: T0, sessionId: SESSION, ...emptyItems() }, ctx)).toEqual(
-      [],
-    );
+    expect(
+      encoder.encode(
+        { batchId: 'e', batch: { sessionId: SESSION, resource: RESOURCE, ...emptyItems() } },
+        ctx,
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { otlpEncoder } from '../../../src/telemetry/encoders/otlp.js';
 import { anyValue, nanos, otlpEnvelope } from '../../../src/telemetry/encoders/otlp-map.js';
-import { emptyItems, type Batch } from '../../../src/telemetry/records.js';
+import type { EncodableBatch } from '../../../src/telemetry/encoders/encoder.js';
+import { emptyItems, type BatchItems } from '../../../src/telemetry/records.js';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { SCOPE } from '../../../src/telemetry/encoders/otlp-map.js';
 import { otlpProblems } from '../../server/otlp-check.js';
-import { mixedBatch, RESOURCE, SESSION, SPAN, T0, TRACE } from './fixtures.js';
+import { mixedBatch, mixedPayload, RESOURCE, SESSION, SPAN, T0, TRACE } from './fixtures.js';
 
 const encoder = otlpEncoder({ endpoint: 'http://localhost:4318/' });
-const ctx = { resource: RESOURCE, sentAt: T0 };
+const ctx = { sentAt: T0 };
 
-function only(items: Partial<Batch>): Batch {
-  return { batchId: 'b1', createdAt: T0, sessionId: SESSION, ...emptyItems(), ...items };
+function only(items: Partial<BatchItems>): EncodableBatch {
+  return { batchId: 'b1', batch: { sessionId: SESSION, resource: RESOURCE, ...emptyItems(), ...items } };
 }
 
 describe('otlpEncoder: bytes on the wire', () => {
@@ -68,7 +69,7 @@ describe('otlpEncoder: bytes on the wire', () => {
 
   it('sends nothing for an empty batch, and no request for a kind without items', () => {
     expect(encoder.encode(only({}), ctx)).toEqual([]);
-    expect(encoder.encode(only({ metrics: mixedBatch().metrics }), ctx).map((r) => r.kinds)).toEqual([
+    expect(encoder.encode(only({ metrics: mixedPayload().metrics }), ctx).map((r) => r.kinds)).toEqual([
       ['metrics'],
     ]);
   });
@@ -88,7 +89,40 @@ describe('otlpEncoder: bytes on the wire', () => {
     const requests = encoder.encode(bad, ctx);
     expect(requests.map((r) => r.kinds)).toEqual([['logs']]);
     expect(requests[0]!.body).not.toContain('traceId');
-    expect(otlpEnvelope('traces', [{ resource: { attributes: [] }, items: bad.traces }])).toBeUndefined();
+    expect(
+      otlpEnvelope('traces', [{ resource: { attributes: [] }, items: bad.batch.traces }]),
+    ).toBeUndefined();
+  });
+
+  it('what the client dropped before the batch travels as a gauge per reason', () => {
+    const batch = only({ logs: mixedPayload().logs });
+    batch.batch.dropped = { queue_full: 3 };
+    const requests = encoder.encode(batch, ctx);
+    expect(requests.map((r) => r.kinds)).toEqual([['logs'], ['metrics']]);
+    expect(JSON.parse(requests[1]!.body)).toMatchObject({
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'pwa_telemetry.dropped',
+                  gauge: {
+                    dataPoints: [
+                      {
+                        attributes: [{ key: 'reason', value: { stringValue: 'queue_full' } }],
+                        timeUnixNano: '1741944413589000000',
+                        asDouble: 3,
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
   });
 
   it('puts a token in Authorization, but sends no header at all while unloading', () => {
@@ -96,7 +130,7 @@ describe('otlpEncoder: bytes on the wire', () => {
       endpoint: 'https://c.example',
       headers: { 'X-Scope-OrgID': 'tenant' },
     });
-    const batch = only({ metrics: mixedBatch().metrics });
+    const batch = only({ metrics: mixedPayload().metrics });
     expect(withHeaders.encode(batch, { ...ctx, token: 't0k' })[0]!.headers).toEqual({
       'X-Scope-OrgID': 'tenant',
       Authorization: 'Bearer t0k',
@@ -137,7 +171,7 @@ describe('what a receiver insists on', () => {
   });
 
   it('the check catches base64 ids, number timestamps, string enums and empty envelopes', () => {
-    const [logs] = encoder.encode(only({ logs: mixedBatch().logs.slice(2, 3) }), ctx);
+    const [logs] = encoder.encode(only({ logs: mixedPayload().logs.slice(2, 3) }), ctx);
     const body = JSON.parse(logs!.body) as {
       resourceLogs: { scopeLogs: { logRecords: Record<string, unknown>[] }[] }[];
     };

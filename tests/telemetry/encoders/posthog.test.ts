@@ -2,15 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { posthogEncoder, posthogEvents } from '../../../src/telemetry/encoders/posthog.js';
 import { eventUuid } from '../../../src/telemetry/encoders/uuid.js';
 import { emptyItems } from '../../../src/telemetry/records.js';
-import { mixedBatch, RESOURCE, SESSION, SPAN, T0, TRACE } from './fixtures.js';
+import { mixedBatch, mixedPayload, RESOURCE, SESSION, SPAN, T0, TRACE } from './fixtures.js';
 
 const encoder = posthogEncoder({ endpoint: 'https://eu.i.posthog.com/' });
-const ctx = { resource: RESOURCE, sentAt: T0 + 1000, token: 'phc_test' };
+const ctx = { sentAt: T0 + 1000, token: 'phc_test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('posthogEncoder: bytes on the wire', () => {
   it('one POST to /batch/ with api_key, sent_at and one event per record', () => {
-    const batch = { ...mixedBatch(), traces: [], metrics: [], logs: mixedBatch().logs.slice(1, 2) };
+    const batch = {
+      ...mixedBatch(),
+      batch: { ...mixedPayload(), traces: [], metrics: [], logs: mixedPayload().logs.slice(1, 2) },
+    };
     const [request, ...rest] = encoder.encode(batch, ctx);
     expect(rest).toEqual([]);
     const uuid = eventUuid(`${batch.batchId}/logs/0`);
@@ -29,7 +32,7 @@ describe('posthogEncoder: bytes on the wire', () => {
   });
 
   it('exceptions are $exception events with the guide properties; user properties win', () => {
-    const events = posthogEvents(mixedBatch(), ctx);
+    const events = posthogEvents(mixedBatch(), T0);
     const ex = events.find((e) => e.event === '$exception')!;
     expect(ex.properties).toMatchObject({
       $exception_message: 'boom',
@@ -41,14 +44,14 @@ describe('posthogEncoder: bytes on the wire', () => {
       where: 'submit',
     });
     const batch = mixedBatch();
-    batch.logs[3]!.context = { $exception_type: 'Custom' };
-    expect(posthogEvents(batch, ctx).find((e) => e.event === '$exception')!.properties.$exception_type).toBe(
+    batch.batch.logs[3]!.context = { $exception_type: 'Custom' };
+    expect(posthogEvents(batch, T0).find((e) => e.event === '$exception')!.properties.$exception_type).toBe(
       'Custom',
     );
   });
 
   it('logs, spans and metrics become log, span and metric events in kind order', () => {
-    const events = posthogEvents(mixedBatch(), ctx);
+    const events = posthogEvents(mixedBatch(), T0);
     expect(events.map((e) => e.event)).toEqual([
       'log',
       'log',
@@ -77,12 +80,16 @@ describe('posthogEncoder: bytes on the wire', () => {
   });
 
   it('event uuids are valid, distinct, and the same when the batch is sent again', () => {
-    const first = posthogEvents(mixedBatch(), ctx).map((e) => e.uuid);
-    const again = posthogEvents(mixedBatch(), { ...ctx, sentAt: ctx.sentAt + 60_000 }).map((e) => e.uuid);
+    const uuids = (sentAt: number) =>
+      (
+        JSON.parse(encoder.encode(mixedBatch(), { ...ctx, sentAt })[0]!.body) as { batch: { uuid: string }[] }
+      ).batch.map((e) => e.uuid);
+    const first = uuids(ctx.sentAt);
+    const again = uuids(ctx.sentAt + 60_000);
     expect(first).toEqual(again);
     expect(new Set(first).size).toBe(first.length);
     for (const uuid of first) expect(uuid).toMatch(UUID);
-    const other = posthogEvents({ ...mixedBatch(), batchId: 'other' }, ctx).map((e) => e.uuid);
+    const other = posthogEvents({ ...mixedBatch(), batchId: 'other' }, T0).map((e) => e.uuid);
     expect(other.filter((u) => first.includes(u))).toEqual([]);
   });
 
@@ -93,9 +100,23 @@ describe('posthogEncoder: bytes on the wire', () => {
     expect(JSON.parse(request!.body)).toMatchObject({ api_key: 'phc_test' });
   });
 
+  it('what the client dropped before the batch becomes a telemetry_dropped event', () => {
+    const batch = mixedBatch();
+    batch.batch.dropped = { queue_full: 3, rejected: 1 };
+    expect(posthogEvents(batch, T0 + 5).at(-1)).toMatchObject({
+      event: 'telemetry_dropped',
+      timestamp: new Date(T0 + 5).toISOString(),
+      properties: { queue_full: 3, rejected: 1, $session_id: SESSION },
+    });
+    expect(posthogEvents(mixedBatch(), T0).map((e) => e.event)).not.toContain('telemetry_dropped');
+  });
+
   it('sends nothing for an empty batch', () => {
-    expect(encoder.encode({ batchId: 'e', createdAt: T0, sessionId: SESSION, ...emptyItems() }, ctx)).toEqual(
-      [],
-    );
+    expect(
+      encoder.encode(
+        { batchId: 'e', batch: { sessionId: SESSION, resource: RESOURCE, ...emptyItems() } },
+        ctx,
+      ),
+    ).toEqual([]);
   });
 });
