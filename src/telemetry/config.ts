@@ -69,6 +69,13 @@ export interface TelemetryOptions {
   random?: Random;
   /** Receives the client's own diagnostics; never routed through the app logger. @default no-op */
   onDiagnostic?: (message: string, detail?: unknown) => void;
+  /**
+   * `'granted'`: record unless the user opted out (the data is scrubbed of personal data first, and
+   * the env switch and feature flag already gate it). `'required'`: record nothing, not even in
+   * memory, until `optIn()`; the stored choice is read at creation.
+   * @default 'granted'
+   */
+  consent?: 'granted' | 'required';
   /** Also add `url` (origin + path, no query) to logs. @default true */
   captureUrl?: boolean;
 }
@@ -136,6 +143,7 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     enabled: o.enabled !== false,
     captureUrl: o.captureUrl !== false,
     compress: o.compress !== false,
+    consent: o.consent === 'required' ? 'required' : 'granted',
     featureFlag: fn(o.featureFlag, () => true),
     now: fn(o.now, Date.now),
     onDiagnostic: fn(o.onDiagnostic, () => {}),

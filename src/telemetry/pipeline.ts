@@ -316,6 +316,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     add,
     drop,
     drain,
+    leave,
     status: (): TelemetryStatus => ({
       ...stats,
       enabled: !stopped,

@@ -257,3 +257,76 @@ describe('start-up work on the caller’s task', () => {
     }
   });
 });
+
+describe('consent', () => {
+  it("with consent 'required', records and stores nothing until optIn(), then records", async () => {
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox, consent: 'required' });
+    expect(t.consentState()).toBe('unknown');
+    expect(t.isEnabled()).toBe(false);
+    expect(t.isConfigured()).toBe(true);
+    t.log('info', 'before consent');
+    await t.flush();
+    expect(t.status().buffered).toBe(0);
+    expect(await outbox.run(countOp())).toBe(0);
+    t.optIn();
+    expect(t.consentState()).toBe('granted');
+    t.log('info', 'after consent');
+    await t.flush();
+    expect(messages(wire.bodies)).toEqual(['after consent']);
+    await t.shutdown();
+    // Remembered by the next page load.
+    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, consent: 'required' });
+    expect(next.consentState()).toBe('granted');
+    expect(next.isEnabled()).toBe(true);
+    await next.shutdown();
+  });
+
+  it("with the default consent 'granted', records until the user opts out; the state says who chose", async () => {
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+    expect(t.consentState()).toBe('unknown');
+    expect(t.isEnabled()).toBe(true);
+    t.optOut();
+    expect(t.consentState()).toBe('denied');
+    expect(t.isEnabled()).toBe(false);
+    expect(t.isConfigured()).toBe(true);
+    await t.shutdown();
+  });
+
+  it('a disabled client is not configured and has no session', () => {
+    const t = createTelemetry({ endpoint: ENDPOINT, enabled: false });
+    expect(t.isConfigured()).toBe(false);
+    expect(t.getSessionId()).toBe('');
+  });
+
+  it('getSessionId() is the id every batch carries', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    t.log('info', 'x');
+    await t.flush();
+    expect(t.getSessionId()).toMatch(/^[0-9a-f]{32}$/);
+    expect(wire.bodies[0]!.session.id).toBe(t.getSessionId());
+    await t.shutdown();
+  });
+});
+
+describe('flush({ timeoutMs })', () => {
+  it('resolves by the timeout whatever the network does, leaving the batch queued', async () => {
+    fakeTimers();
+    const hung = recordingTransport(() => new Promise<never>(() => {}));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: hung.transport, outbox: memoryOutbox() });
+    t.log('info', 'stuck');
+    let done = false;
+    void t.flush({ timeoutMs: 500 }).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(done).toBe(true);
+    expect(t.status().queued).toBe(1);
+    let shut = false;
+    void t.shutdown({ timeoutMs: 100 }).then(() => (shut = true));
+    await vi.advanceTimersByTimeAsync(101);
+    expect(shut).toBe(true);
+  });
+});
