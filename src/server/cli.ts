@@ -1,5 +1,6 @@
 /** The `pwa-telemetry` command line: `serve`, `--help`. */
 import { resolve } from 'node:path';
+import { runExportCli } from './cli-export.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 
@@ -9,12 +10,15 @@ export interface CliIo {
   stderr(line: string): void;
   /** Resolves when the server should stop (SIGINT or SIGTERM for the real process). */
   untilStopped(): Promise<void>;
+  /** Redraws a one-line progress display; present only on a terminal. */
+  progress?(line: string): void;
 }
 
 export const USAGE = `Usage: pwa-telemetry <command> [options]
 
 Commands:
   serve                    run the ingest server (POST /ingest, GET /health)
+  export                   replay stored JSONL into an OTLP collector or Loki (export --help)
 
 Options for serve (flags win over the environment):
   --port <n>               TELEMETRY_PORT            default 8787
@@ -24,6 +28,7 @@ Options for serve (flags win over the environment):
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
+  --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
   --help                   show this text`;
 
 /** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */
@@ -37,6 +42,7 @@ export async function runCli(
     io.stdout(USAGE);
     return 0;
   }
+  if (command === 'export') return runExportCli(rest, env, io);
   if (command !== 'serve') {
     io.stderr(command === undefined ? 'missing command' : `unknown command "${command}"`);
     io.stderr(USAGE);
@@ -65,6 +71,7 @@ export async function runCli(
   }
   io.stdout(`pwa-telemetry ingest server listening on ${server.url}/ingest`);
   io.stdout(`storing JSONL in ${resolve(options.dataDir)}`);
+  if (options.forwardOtlp) io.stdout(`forwarding to ${options.forwardOtlp} as OTLP/HTTP JSON`);
   await io.untilStopped();
   await server.close();
   io.stdout('stopped');
@@ -75,6 +82,7 @@ function processIo(): CliIo {
   return {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
+    ...(process.stderr.isTTY ? { progress: (line: string) => process.stderr.write(`\r${line}\x1b[K`) } : {}),
     untilStopped: () =>
       new Promise((done) => {
         const stop = (): void => {

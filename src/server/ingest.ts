@@ -122,6 +122,7 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
       options.onError(error);
       return fail(res, 500, 'could not store the batch');
     }
+    if (!duplicate) options.onAccepted?.(body);
     reply(res, 200, duplicate ? { status: 'ok', received, duplicate } : { status: 'ok', received });
   }
 

@@ -1,4 +1,5 @@
 /** Ingest server options: defaults, and parsing of the `serve` command line and environment. */
+import type { ValidBody } from './validate.js';
 
 /** A token bucket: at most `requests` requests per `perMs` milliseconds, refilled continuously. */
 export interface RateLimit {
@@ -58,6 +59,10 @@ export interface ServerOptions {
    * @default writes the error to stderr
    */
   onError: (error: unknown) => void;
+  /** Collector base URL: accepted batches are also forwarded there as OTLP (forward-otlp.ts). */
+  forwardOtlp?: string;
+  /** Called with every newly stored batch (not with a duplicate); the forwarder hooks in here. */
+  onAccepted?: (body: ValidBody) => void;
 }
 
 /** Thrown for a bad command-line flag or environment value; the message names the culprit. */
@@ -111,7 +116,18 @@ const SETTINGS: readonly Setting[] = [
   },
   { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
   { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
+  {
+    flag: '--forward-otlp',
+    env: 'TELEMETRY_FORWARD_OTLP',
+    apply: (o, v, s) => (o.forwardOtlp = httpUrl(v, s)),
+  },
 ];
+
+function httpUrl(value: string, source: string): string {
+  if (!/^https?:\/\/[^/]/.test(value))
+    throw new OptionsError(`${source} must be an http(s) URL, got "${value}"`);
+  return value;
+}
 
 /**
  * Options for `serve` from its flags (`--port 9000` or `--port=9000`) and `TELEMETRY_*` variables.

@@ -1,6 +1,7 @@
 /** Starts the ingest server: store, handler, listening socket and retention sweeps. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
@@ -19,7 +20,8 @@ export interface RunningServer {
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
   const store = await openStore(options.dataDir);
-  const server = createServer(createIngestHandler(options, store));
+  const forwarding = await withForwarding(options);
+  const server = createServer(createIngestHandler(forwarding.options, store));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -44,7 +46,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
-      }).then(() => store.idle());
+      }).then(() => Promise.all([store.idle(), forwarding.close()]).then(() => undefined));
       return closing;
     },
   };
