@@ -289,7 +289,10 @@ export function leaveOp(
 }
 
 /** What a send decided for one entry: delete it (`next` null) or put it back with this state. */
-export type Settlement = [key: string, next: { attempts: number; nextAttemptAt: number } | null];
+export type Settlement = [
+  key: string,
+  next: { attempts: number; nextAttemptAt: number; sentKinds?: Kind[] } | null,
+];
 
 /**
  * After sends: delete each entry (`next` null) or put it back with a new attempt count and time, in
