@@ -24,6 +24,11 @@ Options for serve (flags win over the environment):
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
+  --rate-limit <requests>/<seconds>|off
+                           TELEMETRY_RATE_LIMIT      default 1200/10 per client address and token
+  --trust-proxy <address|loopback>[,...]
+                           TELEMETRY_TRUST_PROXY     default none; take the client address from
+                                                     Forwarded / X-Forwarded-For of these peers
   --help                   show this text`;
 
 /** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */

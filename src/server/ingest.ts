@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from './auth.js';
 import type { ServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
+import { itemSpans } from './item-spans.js';
+import { isSingleLine } from './lines.js';
 import { checkHeaders, readBody } from './read-body.js';
 import type { Store } from './store.js';
 import { validateBody } from './validate.js';
@@ -17,7 +19,7 @@ const INGEST_PATHS = new Set(['/', '/ingest', '/v1/telemetry']);
 const TOKEN_HEADER = 'x-telemetry-token';
 
 export function createIngestHandler(options: ServerOptions, store: Store): RequestHandler {
-  const limiter = createRateLimiter(options.rateLimit, options.now);
+  const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
   const cors = {
     'Access-Control-Allow-Origin': options.corsOrigin,
     // Without this a cross-origin client cannot read Retry-After on a 429.
@@ -75,7 +77,7 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
 
     // Before the body is read, so a flood costs no reading or parsing. Keyed by the socket's
     // address: X-Forwarded-For is not trusted, since any client can set it.
-    const waitMs = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    const waitMs = limiter?.take(req.socket.remoteAddress ?? 'unknown') ?? 0;
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       return fail(res, 429, 'rate limit exceeded', { 'Retry-After': String(seconds) });
@@ -117,7 +119,10 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
 
     let duplicate: boolean;
     try {
-      ({ duplicate } = await store.append(body, options.now()));
+      // Compact bodies (what every client sends) have their items' text reused for the lines.
+      const spans = isSingleLine(read.text) ? itemSpans(read.text) : undefined;
+      const raw = spans && { text: read.text, spans };
+      ({ duplicate } = await store.append(body, options.now(), raw));
     } catch (error) {
       options.onError(error);
       return fail(res, 500, 'could not store the batch');

@@ -44,7 +44,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
-      }).then(() => store.idle());
+      }).then(() => store.close());
       return closing;
     },
   };
