@@ -18,8 +18,12 @@ const DECOMPRESS = { gzip: promisify(gunzip), deflate: promisify(inflate) };
  * Checks the headers before any byte of the body is read. `text/plain` is accepted because a send
  * made while the page unloads must be a CORS "simple request": no preflight can finish then.
  */
-export function checkHeaders(req: IncomingMessage): { encoding: Encoding } | Refusal {
+export function checkHeaders(req: IncomingMessage, otlp = false): { encoding: Encoding } | Refusal {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (otlp && type !== 'application/json') {
+    const why = type === 'application/x-protobuf' ? 'OTLP/HTTP protobuf is not supported' : `got "${type}"`;
+    return { status: 415, reason: `${why}: send OTLP/HTTP JSON with Content-Type application/json` };
+  }
   if (!TYPES.includes(type)) {
     return { status: 415, reason: `Content-Type must be application/json or text/plain, got "${type}"` };
   }
