@@ -10,14 +10,27 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   statSync,
+  truncateSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Per kind directory, where the write in progress goes: `<day file> <offset> <length>`. A process
+ * killed in the middle of a write of several pages leaves the first pages on disk; the next start
+ * cuts them off (repairLastWrite), so a batch never stays half-stored under a batchId that dedupe
+ * would then refuse to store again. One small write per group (not per request) pays for it.
+ */
+export const LAST_WRITE = '.last-write';
+const RECORD_BYTES = 128;
 
 interface OpenFile {
   fd: number;
+  /** The directory's LAST_WRITE record. */
+  journal: number;
   size: number;
   /** The file ended in a torn line when opened: the next write starts a new line first. */
   needsNewline: boolean;
@@ -59,7 +72,10 @@ export function openDayFiles(): DayFiles {
   function drop(path: string): void {
     const file = files.get(path);
     files.delete(path);
-    if (file) closeSync(file.fd);
+    if (file) {
+      closeSync(file.fd);
+      closeSync(file.journal);
+    }
   }
 
   return {
@@ -67,6 +83,8 @@ export function openDayFiles(): DayFiles {
       const file = current(path);
       const bytes = file.needsNewline ? Buffer.concat([Buffer.from('\n'), data]) : data;
       let written = 0;
+      const record = `${basename(path)} ${file.size} ${bytes.length}`.padEnd(RECORD_BYTES - 1);
+      writeSync(file.journal, `${record}\n`, 0);
       try {
         // A regular file takes the whole buffer in one call unless the disk is full; loop anyway.
         while (written < bytes.length) written += writeSync(file.fd, bytes, written);
@@ -96,7 +114,9 @@ function openAppend(path: string, now: number): OpenFile {
   mkdirSync(dirname(path), { recursive: true });
   // O_APPEND: every write lands at the end even if another process appends to the same file.
   const fd = openSync(path, 'a+');
+  let journal: number | undefined;
   try {
+    journal = openSync(join(dirname(path), LAST_WRITE), 'w');
     const { size, ino } = fstatSync(fd);
     let needsNewline = false;
     if (size > 0) {
@@ -104,9 +124,10 @@ function openAppend(path: string, now: number): OpenFile {
       readSync(fd, last, 0, 1, size - 1);
       needsNewline = last[0] !== 0x0a;
     }
-    return { fd, size, needsNewline, ino, checkedAt: now };
+    return { fd, journal, size, needsNewline, ino, checkedAt: now };
   } catch (error) {
     closeSync(fd);
+    if (journal !== undefined) closeSync(journal);
     throw error;
   }
 }
@@ -116,5 +137,29 @@ function samePath(path: string, ino: number): boolean {
     return statSync(path).ino === ino;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Cuts off the write that was in progress when the process died, if it did not finish (see
+ * LAST_WRITE). Call before reading the directory's batchIds. Returns the file it cut, if any.
+ */
+export function repairLastWrite(kindDir: string): string | undefined {
+  let record: string;
+  try {
+    record = readFileSync(join(kindDir, LAST_WRITE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const match = /^(\d{4}-\d{2}-\d{2}\.jsonl) (\d+) (\d+)/.exec(record);
+  if (!match) return undefined;
+  const path = join(kindDir, match[1]!);
+  const start = Number(match[2]);
+  try {
+    if (statSync(path).size >= start + Number(match[3])) return undefined;
+    truncateSync(path, start);
+    return path;
+  } catch {
+    return undefined;
   }
 }

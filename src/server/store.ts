@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
-import { openDayFiles } from './day-files.js';
+import { openDayFiles, repairLastWrite } from './day-files.js';
 import { utcDay } from './days.js';
 import { toLines, type RawBody } from './lines.js';
 import { eachLine, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
@@ -55,7 +55,10 @@ interface Group {
  */
 export async function openStore(dataDir: string): Promise<Store> {
   const seen = {} as Record<Kind, Set<string>>;
-  for (const kind of KINDS) seen[kind] = await storedBatchIds(dataDir, kind);
+  for (const kind of KINDS) {
+    repairLastWrite(join(dataDir, kind));
+    seen[kind] = await storedBatchIds(dataDir, kind);
+  }
   /** Batches queued or being written, by `<kind> <batchId>`. */
   const writing = new Map<string, Promise<void>>();
   const files = openDayFiles();
