@@ -56,11 +56,11 @@ export async function startChild(dataDir: string, scriptDir: string, now: number
   );
   const child = spawn(process.execPath, [script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const [line] = await Promise.race([
-    createInterface({ input: child.stdout! })
-      [Symbol.asyncIterator]()
-      .next()
-      .then((r) => [r.value as string]),
+  const firstLine = new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout }).once('line', resolve),
+  );
+  const line = await Promise.race([
+    firstLine,
     exited.then(() => {
       throw new Error('server process exited before listening');
     }),
