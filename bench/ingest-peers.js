@@ -81,19 +81,27 @@ function phpDocroot(/** @type {string} */ dir) {
   return { www, dataDir };
 }
 
-/** @type {PeerKind} */
-export const ours = {
-  name: 'pwa-telemetry serve',
-  missing: () => undefined,
-  async start(dir) {
-    const port = await freePort();
-    const dataDir = join(dir, 'data');
-    const args = ['bin/pwa-telemetry.js', 'serve', '--port', String(port), '--data-dir', dataDir];
-    args.push('--token', TOKEN, '--rate-limit', 'off');
-    const stop = await launch(process.execPath, args, port);
-    return { name: this.name, path: '/ingest', dataDir, dedupes: true, port, stop };
-  },
-};
+/**
+ * @param {string} name @param {string[]} extra serve flags
+ * @returns {PeerKind}
+ */
+function oursWith(name, extra) {
+  return {
+    name,
+    missing: () => undefined,
+    async start(dir) {
+      const port = await freePort();
+      const dataDir = join(dir, 'data');
+      const args = ['bin/pwa-telemetry.js', 'serve', '--port', String(port), '--data-dir', dataDir];
+      args.push('--token', TOKEN, '--rate-limit', 'off', ...extra);
+      const stop = await launch(process.execPath, args, port);
+      return { name, path: '/ingest', dataDir, dedupes: true, port, stop };
+    },
+  };
+}
+
+export const ours = oursWith('pwa-telemetry serve', []);
+export const oursWorkers = oursWith('pwa-telemetry serve --workers 2', ['--workers', '2']);
 
 /** @type {PeerKind} */
 export const phpCli = {
@@ -173,4 +181,4 @@ export const nginxFpm = {
   },
 };
 
-export const PEERS = [ours, phpCli, nginxFpm];
+export const PEERS = [ours, oursWorkers, phpCli, nginxFpm];

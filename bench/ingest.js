@@ -3,7 +3,8 @@
 // request its own batchId). Cells run interleaved (run 1 of every cell, then run 2, ...) so the
 // ratios of one run share the machine's load. After each cell, what the peer stored is read back.
 // Writes bench/results/ingest-<time>.json and the "Ingest server throughput" section of BENCHMARKS.md.
-// Options: --quick (1 run of 2 s, a smoke), env BENCH_SECONDS (default 6), BENCH_RUNS (default 3).
+// Options: --quick (1 run of 2 s, a smoke), env BENCH_SECONDS (default 6), BENCH_RUNS (default 3),
+// BENCH_CELLS (e.g. 20/16,200/16).
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,12 +22,16 @@ const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 2 : Number(process.env.BENCH_SECONDS ?? 6);
 const RUNS = quick ? 1 : Number(process.env.BENCH_RUNS ?? 3);
 const WARMUP_SECONDS = 1;
-const CELLS = [
+const ALL_CELLS = [
   { events: 20, connections: 16 },
   { events: 20, connections: 64 },
   { events: 200, connections: 16 },
   { events: 200, connections: 64 },
 ];
+// BENCH_CELLS=20/16,200/16 measures only those (events/connections).
+const CELLS = process.env.BENCH_CELLS
+  ? ALL_CELLS.filter((c) => process.env.BENCH_CELLS?.split(',').includes(`${c.events}/${c.connections}`))
+  : ALL_CELLS;
 
 /** @typedef {{ requests: number, durationUs: number, status: number, connect: number, read: number, write: number, timeout: number, p50Us: number, p99Us: number }} WrkSummary */
 /** @typedef {{ peer: string, events: number, connections: number, run: number, eventsPerSec: number, requestsPerSec: number, p50Ms: number, p99Ms: number, errors: number, problems: string[] }} Result */
@@ -137,5 +142,6 @@ writeFileSync(
   JSON.stringify({ meta, results }, null, 2),
 );
 if (!quick) writeSection(meta, results);
-const wrong = results.filter((r) => r.problems.length > 0 && r.peer === PEERS[0]?.name);
+// Ours must store right; a PHP peer's shortfall is reported, not a failure of this bench.
+const wrong = results.filter((r) => r.problems.length > 0 && r.peer.startsWith('pwa-telemetry'));
 process.exitCode = wrong.length > 0 ? 1 : 0;

@@ -1,5 +1,6 @@
 /** The `pwa-telemetry` command line: `serve`, `--help`. */
 import { resolve } from 'node:path';
+import { isWorker, runWorker, startCluster } from './cluster.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 
@@ -24,6 +25,8 @@ Options for serve (flags win over the environment):
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
+  --workers <n>            TELEMETRY_WORKERS         default 1; above 1, n processes parse and one
+                                                     primary dedupes and writes
   --rate-limit <requests>/<seconds>|off
                            TELEMETRY_RATE_LIMIT      default 1200/10 per client address and token
   --trust-proxy <address|loopback>[,...]
@@ -61,9 +64,15 @@ export async function runCli(
     return 2;
   }
 
+  // A worker process of `--workers n` runs the same command line; it serves, silently.
+  if (isWorker) {
+    await runWorker(options);
+    return 0;
+  }
+
   let server;
   try {
-    server = await startServer(options);
+    server = options.workers > 1 ? await startCluster(options) : await startServer(options);
   } catch (error) {
     io.stderr(`pwa-telemetry: cannot start: ${(error as Error).message}`);
     return 1;

@@ -5,8 +5,9 @@
  * shows its batch. An item carrying a field of ours is serialised instead, ours last, so it cannot
  * override them.
  */
-import type { Kind } from '../telemetry/records.js';
+import { KINDS, type Kind } from '../telemetry/records.js';
 import type { ItemSpans } from './item-spans.js';
+import type { ValidBody } from './validate.js';
 
 export interface RawBody {
   text: string;
@@ -20,6 +21,28 @@ export interface Stamp {
 }
 
 const OURS = ['batch_id', 'session_id', 'received_at'];
+
+/** A batch's lines by kind, with how many items each holds; kinds without items are absent. */
+export type BatchTexts = Partial<Record<Kind, { text: string; count: number }>>;
+
+let isoAt = NaN;
+let iso = '';
+
+/** The lines of every kind of a batch received at `receivedAt` (epoch ms). */
+export function batchTexts(body: ValidBody, receivedAt: number, raw: RawBody | undefined): BatchTexts {
+  // Many requests share a millisecond under load; toISOString showed in profiles.
+  if (receivedAt !== isoAt) {
+    isoAt = receivedAt;
+    iso = new Date(receivedAt).toISOString();
+  }
+  const stamp = { batchId: body.batchId, sessionId: body.session?.id ?? null, receivedAt: iso };
+  const texts: BatchTexts = {};
+  for (const kind of KINDS) {
+    const items = body[kind];
+    if (items.length > 0) texts[kind] = { text: toLines(items, kind, stamp, raw), count: items.length };
+  }
+  return texts;
+}
 
 export function toLines(
   items: readonly Record<string, unknown>[],

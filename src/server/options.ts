@@ -57,6 +57,12 @@ export interface ServerOptions {
    */
   trustProxy: TrustProxy;
   /**
+   * Processes answering requests. Above 1, a primary process holds the dedupe index and does every
+   * write (so dedupe stays exact), and that many worker processes parse and validate (cluster.ts).
+   * @default 1
+   */
+  workers: number;
+  /**
    * Clock in epoch milliseconds: day files, `received_at`, rate limits and retention all read it.
    * @default Date.now
    */
@@ -87,6 +93,7 @@ export function defaultOptions(): ServerOptions {
     maxBodyBytes: 1_048_576,
     rateLimit: DEFAULT_RATE_LIMIT,
     trustProxy: TRUST_NONE,
+    workers: 1,
     now: Date.now,
     onError: (error) => console.error('[pwa-telemetry]', error),
   };
@@ -98,6 +105,7 @@ export function resolveOptions(options: Partial<ServerOptions> = {}): ServerOpti
   checkInteger('port', resolved.port, 0, 65_535);
   checkInteger('retentionDays', resolved.retentionDays, 1);
   checkInteger('maxBodyBytes', resolved.maxBodyBytes, 1);
+  checkInteger('workers', resolved.workers, 1, 64);
   if (resolved.rateLimit !== 'off') {
     checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
     checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
@@ -125,6 +133,11 @@ const SETTINGS: readonly Setting[] = [
   },
   { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
   { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
+  {
+    flag: '--workers',
+    env: 'TELEMETRY_WORKERS',
+    apply: (o, v, s) => (o.workers = parseInteger(v, s, 1, 64)),
+  },
   {
     flag: '--rate-limit',
     env: 'TELEMETRY_RATE_LIMIT',

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
 import { openDayFiles, repairLastWrite } from './day-files.js';
 import { utcDay } from './days.js';
-import { toLines, type RawBody } from './lines.js';
+import { batchTexts, type BatchTexts, type RawBody } from './lines.js';
 import { eachLine, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
 import type { ValidBody } from './validate.js';
 
 export type { ReadOptions, ReadResult, StoredItem } from './read-store.js';
-export type { RawBody } from './lines.js';
+export type { BatchTexts, RawBody } from './lines.js';
 
 export interface AppendResult {
   /** Items written by this call, by kind. */
@@ -32,6 +32,8 @@ export interface Store {
    * fails. `raw` (the body text and its item spans) lets the store reuse the items' own text.
    */
   append(body: ValidBody, receivedAt: number, raw?: RawBody): Promise<AppendResult>;
+  /** Stores lines made already (by a worker process, see cluster.ts) under `batchId`. */
+  appendTexts(batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult>;
   readKind(kind: Kind, options?: ReadOptions): Promise<ReadResult>;
   /** Days that have a file for `kind`, oldest first. */
   listDays(kind: Kind): Promise<string[]>;
@@ -64,6 +66,8 @@ export async function openStore(dataDir: string): Promise<Store> {
   const files = openDayFiles();
   let group: Group | undefined;
   let lastDay = '';
+  let dayAt = NaN;
+  let day = '';
 
   function newGroup(): Group {
     let settle!: (errors: Map<string, unknown>) => void;
@@ -105,6 +109,32 @@ export async function openStore(dataDir: string): Promise<Store> {
     }
   }
 
+  async function appendTexts(batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult> {
+    if (receivedAt !== dayAt) {
+      dayAt = receivedAt;
+      day = utcDay(receivedAt);
+    }
+    if (day !== lastDay) {
+      // After midnight, yesterday's handles are not needed any more.
+      lastDay = day;
+      files.closeOthers((path) => path.endsWith(`${day}.jsonl`));
+    }
+    const kinds = KINDS.filter((kind) => texts[kind] !== undefined);
+    const outcomes = await Promise.allSettled(
+      kinds.map((kind) => appendKind(kind, join(dataDir, kind, `${day}.jsonl`), batchId, texts[kind]!.text)),
+    );
+    // Every kind is settled first, so a failed kind never leaves another's write unawaited.
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const stored = { logs: 0, traces: 0, metrics: 0 };
+    let duplicate = false;
+    kinds.forEach((kind, i) => {
+      if ((outcomes[i] as PromiseFulfilledResult<boolean>).value) stored[kind] = texts[kind]!.count;
+      else duplicate = true;
+    });
+    return { stored, duplicate };
+  }
+
   async function appendKind(kind: Kind, path: string, batchId: string, text: string): Promise<boolean> {
     const key = `${kind} ${batchId}`;
     for (;;) {
@@ -127,36 +157,10 @@ export async function openStore(dataDir: string): Promise<Store> {
 
   return {
     dataDir,
-    async append(body, receivedAt, raw) {
-      const day = utcDay(receivedAt);
-      if (day !== lastDay) {
-        // After midnight, yesterday's handles are not needed any more.
-        lastDay = day;
-        files.closeOthers((path) => path.endsWith(`${day}.jsonl`));
-      }
-      const stamp = {
-        batchId: body.batchId,
-        sessionId: body.session?.id ?? null,
-        receivedAt: new Date(receivedAt).toISOString(),
-      };
-      const kinds = KINDS.filter((kind) => body[kind].length > 0);
-      const outcomes = await Promise.allSettled(
-        kinds.map((kind) => {
-          const path = join(dataDir, kind, `${day}.jsonl`);
-          return appendKind(kind, path, body.batchId, toLines(body[kind], kind, stamp, raw));
-        }),
-      );
-      // Every kind is settled first, so a failed kind never leaves another's write unawaited.
-      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-      if (failed) throw failed.reason;
-      const stored = { logs: 0, traces: 0, metrics: 0 };
-      let duplicate = false;
-      kinds.forEach((kind, i) => {
-        if ((outcomes[i] as PromiseFulfilledResult<boolean>).value) stored[kind] = body[kind].length;
-        else duplicate = true;
-      });
-      return { stored, duplicate };
+    append(body, receivedAt, raw) {
+      return appendTexts(body.batchId, receivedAt, batchTexts(body, receivedAt, raw));
     },
+    appendTexts,
     readKind: (kind, options) => readKind(dataDir, kind, options),
     listDays: (kind) => listDays(dataDir, kind),
     idle,
