@@ -46,6 +46,24 @@ async function child(script) {
   return parsed;
 }
 
+/** @param {string} md */
+function keepIngestSection(md) {
+  const heading = '## Ingest server throughput';
+  /** @type {string} */
+  let old;
+  try {
+    old = readFileSync(outFile, 'utf8');
+  } catch {
+    return md;
+  }
+  const start = old.indexOf(heading);
+  if (start === -1) return md;
+  const end = old.indexOf('\n## ', start + heading.length);
+  const section = old.slice(start, end === -1 ? undefined : end + 1);
+  const at = md.indexOf('## Reproduce');
+  return at === -1 ? `${md.trimEnd()}\n\n${section}` : `${md.slice(0, at)}${section}${md.slice(at)}`;
+}
+
 function cpuModel() {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
@@ -282,7 +300,8 @@ async function main() {
     memory,
     browser,
   });
-  writeFileSync(outFile, md);
+  // The ingest server's section is written by `npm run bench:ingest` (bench/ingest-report.js): keep it.
+  writeFileSync(outFile, keepIngestSection(md));
   console.log(
     JSON.stringify(
       {
