@@ -18,6 +18,13 @@ function span(values, format) {
   return lo === hi || format(lo) === format(hi) ? format(lo) : `${format(lo)}–${format(hi)}`;
 }
 
+/** @param {number[]} values */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
 const k = (/** @type {number} */ n) => `${(n / 1000).toFixed(0)}k`;
 const ms = (/** @type {number} */ n) => n.toFixed(1);
 const x = (/** @type {number} */ n) => `${n.toFixed(1)}×`;
@@ -50,7 +57,7 @@ export function section(meta, results) {
           `${span(
             mine.map((r) => r.p99Ms),
             ms,
-          )} | ${span(ratios, x)} |`,
+          )} | ${ratios.length ? `${x(median(ratios))} (${span(ratios, x)})` : '–'} |`,
       );
     }
   }
@@ -69,7 +76,8 @@ batchId; native batches of 20 log events (${meta.bodyBytes[20]} bytes) and 200 (
 verbatim to \`bench/ingest-php/\`) under \`php -S\` with \`PHP_CLI_SERVER_WORKERS=2\`, and under nginx + php-fpm 8.2
 (\`pm = static\`, 5 children, \`client_body_buffer_size 128k\`). events/s counts 2xx answers × events; after each cell
 every stored line is read back: all parse, and for ours every acknowledged batch is stored exactly once and whole.
-Cells show min–max over the runs; "× nginx+fpm" is ours (or php -S) divided by nginx + php-fpm in the same run.
+Cells show min–max over the runs; "× nginx+fpm" is ours (or php -S) divided by nginx + php-fpm in the same run:
+the median over the runs, then min–max.
 ${meta.skipped.length ? `\nSkipped: ${meta.skipped.join('; ')}.\n` : ''}
 | events per batch | connections | server | events/s | p99 ms | × nginx+fpm |
 |---:|---:|---|---:|---:|---:|
