@@ -1,6 +1,7 @@
 /** The `pwa-telemetry` command line: `serve`, `--help`. */
 import { resolve } from 'node:path';
 import { runExportCli } from './cli-export.js';
+import { isWorker, runWorker, startCluster } from './cluster.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 
@@ -29,6 +30,13 @@ Options for serve (flags win over the environment):
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
   --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
+  --workers <n>            TELEMETRY_WORKERS         default 1; above 1, n processes parse and one
+                                                     primary dedupes and writes
+  --rate-limit <requests>/<seconds>|off
+                           TELEMETRY_RATE_LIMIT      default 1200/10 per client address and token
+  --trust-proxy <address|loopback>[,...]
+                           TELEMETRY_TRUST_PROXY     default none; take the client address from
+                                                     Forwarded / X-Forwarded-For of these peers
   --help                   show this text`;
 
 /** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */
@@ -62,9 +70,15 @@ export async function runCli(
     return 2;
   }
 
+  // A worker process of `--workers n` runs the same command line; it serves, silently.
+  if (isWorker) {
+    await runWorker(options);
+    return 0;
+  }
+
   let server;
   try {
-    server = await startServer(options);
+    server = options.workers > 1 ? await startCluster(options) : await startServer(options);
   } catch (error) {
     io.stderr(`pwa-telemetry: cannot start: ${(error as Error).message}`);
     return 1;

@@ -46,7 +46,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
-      }).then(() => Promise.all([store.idle(), forwarding.close()]).then(() => undefined));
+      }).then(() => Promise.all([store.close(), forwarding.close()]).then(() => undefined));
       return closing;
     },
   };
