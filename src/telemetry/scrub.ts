@@ -1,0 +1,220 @@
+/**
+ * Scrubs personal data and credentials out of free text: every string that leaves the page passes here.
+ *
+ * Each rule has a cheap gate (a literal or a short class) and the full pattern; the gates joined are
+ * the one pre-check a clean string pays. Checksums (Luhn for cards, mod 97 for IBANs) and digit counts
+ * keep order numbers, versions, dates, times and scores intact.
+ *
+ * Decisions:
+ * - A dotted quad is an IPv4 address unless it is glued to a word or a single slash (`v1.2.3.4`,
+ *   `Chrome/120.0.0.0` stay: versions); `version 1.2.3.4` with a space is redacted: privacy wins.
+ *   Versions with fewer than four parts (`1.2.3`, `v10.4.1`) never look like addresses.
+ * - IPv6 needs 8 groups or one `::`, so times (`16:03:38`) and stack positions (`app.js:10:5`) stay.
+ * - Cards start with 2–6 (no card network uses 1, 7, 8, 9 or 0), so epoch milliseconds stay.
+ * - `/home/NAME` and `/Users/NAME` are redacted when they start a path, not inside a URL
+ *   (`https://site/home/welcome` stays); a path route like `GET /home/welcome` loses its segment.
+ * - UUIDs and hex ids stay: they are how traces and records are joined. `UUID_PATTERN` is exported
+ *   for apps that use UUIDs as user ids (pass it in `scrubPatterns`).
+ */
+
+/** A replacement for `String.prototype.replace`: a string (with `$1` etc.) or a function. */
+export type Replacement = string | ((match: string, ...groups: string[]) => string);
+
+interface Rule {
+  /** Cheap, non-global: the rule runs only on strings it matches. Must match whenever `pattern` can. */
+  gate: RegExp;
+  pattern: RegExp;
+  replacement: Replacement;
+}
+
+/** Matches a UUID (any version): not scrubbed by default, offered for `scrubPatterns`. */
+export const UUID_PATTERN = /\b[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}\b/gi;
+
+const digitCount = (s: string): number => s.replace(/\D/g, '').length;
+
+/** Luhn checksum of the digits in `s`. */
+function luhn(s: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = s.length - 1; i >= 0; i--) {
+    let d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) continue;
+    if (double && (d *= 2) > 9) d -= 9;
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** ISO 13616 check: country and check digits moved to the end, letters as 10–35, mod 97 is 1. */
+function ibanValid(raw: string): boolean {
+  const s = raw.replace(/ /g, '');
+  if (s.length < 15 || s.length > 34) return false;
+  let r = 0;
+  for (const c of s.slice(4) + s.slice(0, 4)) {
+    const v = parseInt(c, 36);
+    r = (v > 9 ? r * 100 + v : r * 10 + v) % 97;
+  }
+  return r === 1;
+}
+
+/** An IPv6 candidate (hex groups and colons) is an address if it has 8 groups, or fewer and one `::`. */
+function ipv6Valid(m: string): boolean {
+  const halves = m.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h ? h.split(':') : []));
+  if (groups.length === 0 || groups.some((g) => !g || g.length > 4)) return false;
+  return halves.length === 2 ? groups.length < 8 : groups.length === 8;
+}
+
+/** Query and fragment values of a URL-like token become `*`; keys and a trailing `:line:col` stay. */
+function scrubUrl(m: string): string {
+  const at = m.search(/[?#]/);
+  const pos = /:\d+(?::\d+)?$/.exec(m);
+  const end = pos && pos.index > at ? pos.index : m.length;
+  const rest = m
+    .slice(at, end)
+    .replace(/([?#&])([^?#&=]*)(=?)[^?#&]*/g, (s, sep: string, key: string, eq: string) =>
+      eq ? (s.length > sep.length + key.length + 1 ? `${sep}${key}=*` : s) : key ? `${sep}*` : s,
+    );
+  return m.slice(0, at) + rest + m.slice(end);
+}
+
+const SCHEME = (m: string, scheme: string, space: string, token: string): string => {
+  // `Basic` credentials are padded base64 of `user:password`; `bearer` tokens have a non-letter or are
+  // long. Either test keeps prose such as "Basic plan" or "bearer of news".
+  const basic = scheme.length === 5;
+  const secret = basic
+    ? token.length >= 8 && token.length % 4 === 0 && /[\d+/=A-Z]/.test(token) && /[a-z]/.test(token)
+    : /[^A-Za-z]/.test(token) || token.length >= 20;
+  return secret ? `${scheme}${space}[token]` : m;
+};
+
+const SENSITIVE_WORDS =
+  /(?:pass|pwd|secret|token|auth|cookie|cred|mail|phone|ssn|cvv|pin|otp|jwt|bearer|sess|sid|key|card|csrf|xsrf)[\w.-]*["']?[ \t]*[=:]/i;
+
+/** The built-in rules, in order; `sensitive` decides which `key=value` pairs in text lose their value. */
+function builtInRules(sensitive: (key: string) => boolean): Rule[] {
+  const digits2 = /\d\d/;
+  return [
+    // A `Cookie:` or `Set-Cookie:` header line: every cookie in it goes.
+    {
+      gate: /cookie/i,
+      pattern: /\b((?:set-)?cookie[ \t]*:[ \t]*)(?!\[REDACTED\])\S[^\r\n]*/gi,
+      replacement: '$1[REDACTED]',
+    },
+    // User info in a URL (`https://user:pass@host`), before the email rule reads `pass@host` as an address.
+    { gate: /@/, pattern: /(\/\/)[^\s/?#@]+@/g, replacement: '$1[user]@' },
+    { gate: /@/, pattern: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z\d.-]+\.[A-Za-z]{2,}/g, replacement: '[email]' },
+    { gate: /eyJ/, pattern: /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g, replacement: '[token]' },
+    { gate: /earer|asic/i, pattern: /\b(bearer|basic)(\s+)([\w.~+/-]+=*)/gi, replacement: SCHEME },
+    {
+      // Stripe, OpenAI-style, AWS access key ids, GitHub, PostHog, Slack, Google API keys.
+      gate: /[spr]k[_-]|A[KS]IA|AIza|gh[pousr]_|github_pat|ph[cx]_|xox/,
+      pattern:
+        /\b(?:[spr]k_(?:live|test)_[\dA-Za-z]{10,}|sk-[\w-]{20,}|A[KS]IA[\dA-Z]{16}(?![\dA-Z])|gh[pousr]_[\dA-Za-z]{36,}|github_pat_\w{22,}|ph[cx]_[\dA-Za-z]{20,}|xox[abposr]-[\dA-Za-z-]{10,}|AIza[\w-]{35})/g,
+      replacement: '[key]',
+    },
+    {
+      // A token with a slash, then a query or fragment. Starts only at a token boundary: linear time.
+      gate: /\/[^\s?#]*[?#]/,
+      pattern: /(?<![^\s"'`<>(=,;])[^\s"'`<>?#/]*\/[^\s"'`<>?#]*[?#][^\s"'`<>)…]*/g,
+      replacement: scrubUrl,
+    },
+    {
+      // Cards: bare 13–19 digits, 4-4-4-4(-3) or Amex-style 4-6-5, Luhn-checked.
+      gate: /\d{4}/,
+      pattern:
+        /(?<![\d.-])(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{1,7}|3\d{3}([ -])\d{6}\2\d{4,5})(?!\d|[.-]\d)/g,
+      replacement: (m: string) => (luhn(m) ? '[card]' : m),
+    },
+    {
+      gate: /[A-Z]{2}\d\d/,
+      pattern: /\b[A-Z]{2}\d\d(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?\b/g,
+      replacement: (m: string) => (ibanValid(m) ? '[iban]' : m),
+    },
+    {
+      gate: /:[\da-f:]/i,
+      pattern: /(?<![\w:.])(?:[\da-f]{0,4}:){2,7}[\da-f]{0,4}(?![\w:.])/gi,
+      replacement: (m: string) => (ipv6Valid(m) ? '[ip]' : m),
+    },
+    {
+      gate: /\d\.\d/,
+      pattern:
+        /(?<=^|[^\w./-]|\/\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/g,
+      replacement: '[ip]',
+    },
+    {
+      // International (+ and 8–15 digits), North American (3-3-4 with separators), or national with a
+      // trunk 0 and separators (9–11 digits). Bare digit runs are left: they are too often ids.
+      gate: digits2,
+      pattern:
+        /(?<![\w+.-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4}|0\d{1,4}(?:[ .-]\d{2,8}){1,4})(?![\w-]|\.\d)/g,
+      replacement: (m: string) => {
+        const n = digitCount(m);
+        return (m[0] === '+' ? n >= 8 && n <= 15 : n >= 9 && n <= 11) ? '[phone]' : m;
+      },
+    },
+    {
+      // Home folders: keep the path's shape, lose the user name.
+      gate: /sers[\\/]|home\/|~[A-Za-z_]/,
+      pattern:
+        /(?<![\w.%-])(\/home\/|\/Users\/|[A-Za-z]:(?:\\\\?|\/)[Uu]sers(?:\\\\?|\/))[^\\/\s"'<>:*?|]+|(?<![\w~/])~[A-Za-z_][\w.-]*(?=\/)/g,
+      replacement: (m: string, home: string | undefined) => (home ? `${home}[user]` : '~[user]'),
+    },
+    {
+      // `password=…`, `"token": "…"`, `sessionid=…` in text: the same key test as object keys.
+      gate: SENSITIVE_WORDS,
+      pattern:
+        /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)(\1[ \t]*[=:](?!\/\/)[ \t]*)("[^"\n]*"|'[^'\n]*'|(?:[Bb]earer |[Bb]asic )?(?:\[[^\]\s]*\]|[^\s&;,"'<>)\]}[…]+))/g,
+      replacement: (m: string, q: string, key: string, sep: string, value: string) => {
+        // `*` is a URL query value already scrubbed: the key stays readable there.
+        if (/^\*(?:#|$)/.test(value) || !sensitive(key)) return m;
+        const quote = value[0] === '"' || value[0] === "'" ? value[0] : '';
+        return `${q}${key}${sep}${quote}[REDACTED]${quote}`;
+      },
+    },
+  ];
+}
+
+/** An extra pattern from the app: every match becomes `replacement`. */
+export interface ScrubPattern {
+  /** Made global if it is not, so every match is replaced. */
+  pattern: RegExp;
+  /** @default '[REDACTED]' */
+  replacement?: Replacement;
+}
+
+/**
+ * Builds the text scrubber: built-in rules (each behind its gate, all behind one pre-check), then the
+ * app's patterns, which run on every string since no gate can be derived for them.
+ */
+export function createTextScrubber(
+  sensitive: (key: string) => boolean,
+  extra: readonly ScrubPattern[] = [],
+): (text: string) => string {
+  const rules = builtInRules(sensitive);
+  // One regex test for a clean string; case-insensitive, so it may pass more than the gates (never fewer).
+  const precheck = new RegExp(rules.map((r) => r.gate.source).join('|'), 'i');
+  const custom = extra.map(({ pattern, replacement = '[REDACTED]' }) => ({
+    pattern: pattern.global ? pattern : new RegExp(pattern, `${pattern.flags}g`),
+    replacement,
+  }));
+  return (text) => {
+    let s = text;
+    if (precheck.test(s)) {
+      for (const r of rules) {
+        if (r.gate.test(s)) s = s.replace(r.pattern, r.replacement as string);
+      }
+    }
+    if (custom.length > 0) {
+      try {
+        for (const c of custom) s = s.replace(c.pattern, c.replacement as string);
+      } catch {
+        // A replacement function that throws: fail closed.
+        return '[REDACTED]';
+      }
+    }
+    return s;
+  };
+}
