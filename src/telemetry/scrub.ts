@@ -90,8 +90,9 @@ const SCHEME = (m: string, scheme: string, space: string, token: string): string
   return secret ? `${scheme}${space}[token]` : m;
 };
 
-const SENSITIVE_WORDS =
-  /(?:pass|pwd|secret|token|auth|cookie|cred|mail|phone|ssn|cvv|pin|otp|jwt|bearer|sess|sid|key|card|csrf|xsrf)[\w.-]*["']?[ \t]*[=:]/i;
+// Every sensitive key name (privacy.ts) contains one of these words.
+const KEY_WORDS =
+  '(?:pass|pwd|secret|token|auth|cookie|cred|mail|phone|ssn|cvv|pin|otp|jwt|bearer|sess|sid|key|card|csrf|xsrf)';
 
 /** The built-in rules, in order; `sensitive` decides which `key=value` pairs in text lose their value. */
 function builtInRules(sensitive: (key: string) => boolean): Rule[] {
@@ -100,7 +101,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     // A `Cookie:` or `Set-Cookie:` header line: every cookie in it goes.
     {
       gate: /cookie/i,
-      pattern: /\b((?:set-)?cookie[ \t]*:[ \t]*)(?!\[REDACTED\])\S[^\r\n]*/gi,
+      pattern: /\b((?:set-)?cookie[ \t]*:[ \t]*)(?!\[REDACTED\]|…)\S[^\r\n]*/gi,
       replacement: '$1[REDACTED]',
     },
     // User info in a URL (`https://user:pass@host`), before the email rule reads `pass@host` as an address.
@@ -164,9 +165,14 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     },
     {
       // `password=…`, `"token": "…"`, `sessionid=…` in text: the same key test as object keys.
-      gate: SENSITIVE_WORDS,
-      pattern:
-        /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)(\1[ \t]*[=:](?!\/\/)[ \t]*)("[^"\n]*"|'[^'\n]*'|(?:[Bb]earer |[Bb]asic )?(?:\[[^\]\s]*\]|[^\s&;,"'<>)\]}[…]+))/g,
+      // Only keys holding one of the words match, so a quoted value after an ordinary key (`a: "…"`)
+      // cannot swallow a sensitive pair; quotes pair loosely for the same reason.
+      gate: new RegExp(`${KEY_WORDS}[\\w.-]*["']?[ \\t]*[=:]`, 'i'),
+      pattern: new RegExp(
+        `(?<![\\w.-])(["']?)([\\w.-]*${KEY_WORDS}[\\w.-]*)(["']?[ \\t]*[=:](?!//)[ \\t]*)` +
+          `("[^"\\n]*"|'[^'\\n]*'|(?:bearer |basic )?(?:\\[[^\\]\\s]*\\]|[^\\s&;,"'<>)\\]}[…]+))`,
+        'gi',
+      ),
       replacement: (m: string, q: string, key: string, sep: string, value: string) => {
         // `*` is a URL query value already scrubbed: the key stays readable there.
         if (/^\*(?:#|$)/.test(value) || !sensitive(key)) return m;
