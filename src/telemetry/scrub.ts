@@ -294,9 +294,10 @@ export function createTextScrubber(
     const classes = classesOf(s);
     if (classes !== 0) {
       for (const r of rules) {
-        // `search` first: a replace with a function costs more than a scan even when nothing matches.
         const wanted = (classes & r.all) === r.all && (r.any === undefined || (classes & r.any) !== 0);
-        if (wanted && r.gate.test(s) && s.search(r.pattern) >= 0)
+        if (!wanted || !r.gate.test(s)) continue;
+        // `search` before a replace with a function, which costs more than a scan even when nothing matches.
+        if (typeof r.replacement === 'string' || s.search(r.pattern) >= 0)
           s = s.replace(r.pattern, r.replacement as string);
       }
     }
