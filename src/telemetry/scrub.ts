@@ -30,65 +30,96 @@ interface Rule {
   replacement: Replacement;
 }
 
-// The pre-check is one scan of the string collecting classes of characters and a few counts (bits
-// below); a clean string ("Quiz answered", "results") has none and costs only that scan. Each rule lists
-// the bits its pattern cannot match without, so digits run the card rule only when there are 13 of
-// them, the phone and IBAN rules at 8, and the IPv6 rule needs `::` or 7 colons.
+// The pre-check is one scan of the string collecting classes of characters and a few shapes (bits
+// below); a clean string ("Quiz answered", "v1.2.3", "Loaded 42 questions") sets none and costs only
+// that scan. Each rule lists the bits its pattern cannot match without, so an ISO timestamp or a time
+// (digits and colons) runs one cheap gate, not the card, IBAN, IPv6 and key=value patterns.
 const AT = 1; // @: emails, URL user info
-const COLON = 1 << 1; // cookies, key: value
-const EQ = 1 << 2; // key=value
+const COLON = 1 << 1; // cookies
+const KEYVAL = 1 << 2; // `=`, or `:` after a letter, quote or space: key=value text
 const QUERY = 1 << 3; // ? #: URL queries and fragments
-const PATH = 1 << 4; // / \ ~: paths, URLs
+const SLASH = 1 << 4; // / \: paths, URLs
 const UNDERSCORE = 1 << 5; // most API keys (sk_live_, ghp_, phc_…)
 const A = 1 << 6; // AKIA, ASIA, AIza
 const K = 1 << 7; // k, x: sk-, xox?- keys; cookie
 const J = 1 << 8; // eyJ: JWTs
 const B = 1 << 9; // Bearer, Basic
-const UPPER = 1 << 10; // IBAN country codes
-const DIGITS4 = 1 << 11; // IPv4
-const DIGITS8 = 1 << 12; // phones, IBANs
-const DIGITS13 = 1 << 13; // cards
-const DOTS3 = 1 << 14; // IPv4
-const IPV6 = 1 << 15; // `::` or 7 colons
-const CLASSES = new Uint16Array(128);
+const UPPER2 = 1 << 10; // two capitals in a row: IBAN country codes
+const DIGITS8 = 1 << 11; // phones, IBANs
+const CARD = 1 << 12; // 13+ digits in three runs of 4+ or one run of 13+
+const IPV4 = 1 << 13; // 4+ digits and 3+ dots
+const IPV6 = 1 << 14; // `::` or 7 colons
+// Classes that only feed the counts and shapes above.
+const DIGIT = 1 << 15;
+const DOT = 1 << 16;
+const UPPER = 1 << 17;
+const TILDE = 1 << 18; // ~user/
+const CLASSES = new Uint32Array(128);
 for (const [chars, bit] of [
   ['@', AT],
   [':', COLON],
-  ['=', EQ],
+  ['=', KEYVAL],
   ['?#', QUERY],
-  ['/\\~', PATH],
+  ['/\\', SLASH],
+  ['~', TILDE],
   ['_', UNDERSCORE],
   ['A', A],
   ['kKx', K],
   ['J', J],
   ['bB', B],
   ['ABCDEFGHIJKLMNOPQRSTUVWXYZ', UPPER],
+  ['0123456789', DIGIT],
+  ['.', DOT],
 ] as const) {
   for (const c of chars) CLASSES[c.charCodeAt(0)]! |= bit;
 }
 
-/** The bits above for `s`: one pass, no allocation. */
+/** Whether `c` can end a key before `:` (`token:`, `"token":`, `token :`). */
+const endsKey = (c: number): boolean =>
+  ((c | 32) >= 97 && (c | 32) <= 122) || c === 95 || c === 34 || c === 39 || c === 32 || c === 9;
+
+/** The bits above for `s`: one pass, no allocation; most lowercase letters cost one table read. */
 function classesOf(s: string): number {
   let m = 0;
   let digits = 0;
+  let run = 0; // current run of digits
+  let runs4 = 0; // runs of 4+ digits
+  let longest = 0;
   let colons = 0;
   let dots = 0;
-  let prev = 0;
+  let prev = 0; // the previous character's code, or 0
+  // Reads stay in bounds: an out-of-range charCodeAt or typed-array read slows the whole loop down.
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 128) {
-      m |= CLASSES[c]!;
-      if (c >= 48 && c <= 57) digits++;
-      else if (c === 46) dots++;
-      else if (c === 58) {
-        colons++;
-        if (prev === 58) m |= IPV6;
+    const bits = c < 128 ? CLASSES[c]! : 0;
+    if (bits === DIGIT) {
+      digits++;
+      run++;
+    } else {
+      if (run > 0) {
+        if (run >= 4) runs4++;
+        if (run > longest) longest = run;
+        run = 0;
+      }
+      if (bits !== 0) {
+        m |= bits;
+        if (c === 46) dots++;
+        else if (c === 58) {
+          colons++;
+          if (prev === 58) m |= IPV6;
+          else if (endsKey(prev)) m |= KEYVAL;
+        } else if (bits & UPPER && prev >= 65 && prev <= 90) m |= UPPER2;
       }
     }
     prev = c;
   }
-  if (digits >= 4) m |= DIGITS4 | (digits >= 8 ? DIGITS8 : 0) | (digits >= 13 ? DIGITS13 : 0);
-  return m | (dots >= 3 ? DOTS3 : 0) | (colons >= 7 ? IPV6 : 0);
+  if (run >= 4) runs4++;
+  if (run > longest) longest = run;
+  if (digits >= 8) m |= DIGITS8;
+  if (digits >= 13 && (runs4 >= 3 || longest >= 13)) m |= CARD;
+  if (digits >= 4 && dots >= 3) m |= IPV4;
+  if (colons >= 7) m |= IPV6;
+  return m & ~(DIGIT | DOT | UPPER);
 }
 
 /** Matches a UUID (any version): not scrubbed by default, offered for `scrubPatterns`. */
@@ -169,7 +200,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
       replacement: '$1[REDACTED]',
     },
     // User info in a URL (`https://user:pass@host`), before the email rule reads `pass@host` as an address.
-    { all: AT | PATH, gate: /@/, pattern: /(\/\/)[^\s/?#@]+@/g, replacement: '$1[user]@' },
+    { all: AT | SLASH, gate: /@/, pattern: /(\/\/)[^\s/?#@]+@/g, replacement: '$1[user]@' },
     {
       all: AT,
       gate: /@/,
@@ -194,21 +225,21 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     },
     {
       // A token with a slash, then a query or fragment. Starts only at a token boundary: linear time.
-      all: QUERY | PATH,
+      all: QUERY | SLASH,
       gate: /\/[^\s?#]*[?#]/,
       pattern: /(?<![^\s"'`<>(=,;])[^\s"'`<>?#/]*\/[^\s"'`<>?#]*[?#][^\s"'`<>)…]*/g,
       replacement: scrubUrl,
     },
     {
       // Cards: bare 13–19 digits, 4-4-4-4(-3) or Amex-style 4-6-5, Luhn-checked.
-      all: DIGITS13,
+      all: CARD,
       gate: /\d{4}[ -]?\d{3}/,
       pattern:
         /(?<![\d.-])(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{1,7}|3\d{3}([ -])\d{6}\2\d{4,5})(?!\d|[.-]\d)/g,
       replacement: (m: string) => (luhn(m) ? '[card]' : m),
     },
     {
-      all: DIGITS8 | UPPER,
+      all: DIGITS8 | UPPER2,
       gate: /[A-Z]{2}\d\d/,
       pattern: /\b[A-Z]{2}\d\d(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?\b/g,
       replacement: (m: string) => (ibanValid(m) ? '[iban]' : m),
@@ -220,7 +251,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
       replacement: (m: string) => (ipv6Valid(m) ? '[ip]' : m),
     },
     {
-      all: DIGITS4 | DOTS3,
+      all: IPV4,
       gate: /\d\.\d{1,3}\.\d{1,3}\.\d/,
       pattern:
         /(?<=^|[^\w./-]|\/\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/g,
@@ -230,7 +261,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
       // International (+ and 8–15 digits), North American (3-3-4 with separators), or national with a
       // trunk 0 and separators (9–11 digits). Bare digit runs are left: they are too often ids.
       all: DIGITS8,
-      gate: /\+\d|\d{3}[ .)-] ?\d{3}|(?<![\w+.-])0\d{1,4}[ .-]\d\d/,
+      gate: /\+\d|\d{3}[ .)-] ?\d{3}|(?:^|[^\w+.-])0\d{1,4}[ .-]\d\d/,
       pattern:
         /(?<![\w+.-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4}|0\d{1,4}(?:[ .-]\d{2,8}){1,4})(?![\w-]|\.\d)/g,
       replacement: (m: string) => {
@@ -240,18 +271,22 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     },
     {
       // Home folders: keep the path's shape, lose the user name. String replacements: V8's fast path.
-      all: PATH,
+      all: SLASH,
       gate: /sers[\\/]|home\//,
       pattern: /(?<![\w.%-])(\/home\/|\/Users\/|[A-Za-z]:(?:\\\\?|\/)[Uu]sers(?:\\\\?|\/))[^\\/\s"'<>:*?|]+/g,
       replacement: '$1[user]',
     },
-    { all: PATH, gate: /~[A-Za-z_]/, pattern: /(?<![\w~/])~[A-Za-z_][\w.-]*(?=\/)/g, replacement: '~[user]' },
+    {
+      all: TILDE | SLASH,
+      gate: /~[A-Za-z_]/,
+      pattern: /(?<![\w~/])~[A-Za-z_][\w.-]*(?=\/)/g,
+      replacement: '~[user]',
+    },
     {
       // `password=…`, `"token": "…"`, `sessionid=…` in text: the same key test as object keys.
       // Only keys holding one of the words match, so a quoted value after an ordinary key (`a: "…"`)
       // cannot swallow a sensitive pair; quotes pair loosely for the same reason.
-      all: 0,
-      any: COLON | EQ,
+      all: KEYVAL,
       gate: new RegExp(`${KEY_WORDS}[\\w.-]*["']?[ \\t]*[=:]`, 'i'),
       pattern: new RegExp(
         `(?<![\\w.-])(["']?)([\\w.-]*${KEY_WORDS}[\\w.-]*)(["']?[ \\t]*[=:](?!//)[ \\t]*)` +
