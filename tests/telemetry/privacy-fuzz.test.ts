@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cleanString, LIMITS, sanitize, sanitizeMessage } from '../../src/telemetry/privacy.js';
+import {
+  cleanString,
+  isSensitiveKey,
+  LIMITS,
+  sanitize,
+  sanitizeMessage,
+} from '../../src/telemetry/privacy.js';
+import { createTextScrubber } from '../../src/telemetry/scrub.js';
 import { seeded } from './helpers.js';
 import { BENIGN, PERSONAL } from './privacy-corpus.js';
 
@@ -66,6 +73,21 @@ describe('scrubber fuzz (seeded, repeatable)', () => {
     }
     expect(failures.slice(0, 5)).toEqual([]);
     expect(tried).toBe(RUNS);
+  });
+
+  it(`${RUNS} random strings: the pre-check and gates skip no rule that would have changed the text`, () => {
+    const rand = seeded(SEED + 1);
+    const guarded = createTextScrubber(isSensitiveKey);
+    const unguarded = createTextScrubber(isSensitiveKey, [], true);
+    const failures: string[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const { text } = randomText(rand);
+      const s = text.slice(0, 2000);
+      const want = unguarded(s);
+      if (guarded(s) !== want)
+        failures.push(`${JSON.stringify(s)}: ${JSON.stringify(guarded(s))} != ${JSON.stringify(want)}`);
+    }
+    expect(failures.slice(0, 3)).toEqual([]);
   });
 
   it(`${RUNS / 10} random nested values: JSON-safe, never throws`, () => {
