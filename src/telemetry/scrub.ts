@@ -1,9 +1,11 @@
 /**
  * Scrubs personal data and credentials out of free text: every string that leaves the page passes here.
  *
- * A single scan of the string finds which rules can apply at all (see `classesOf`); each such rule
- * then has a cheap gate (a literal or a short class) before its full pattern. Checksums (Luhn for cards, mod 97 for IBANs) and digit counts
- * keep order numbers, versions, dates, times and scores intact.
+ * A single scan of the string finds which rules can apply at all (see `classesOf`); most such rules
+ * then have a cheap gate (a literal or a short class) before their full pattern. Checksums (Luhn for
+ * cards, mod 97 for IBANs) and digit counts keep order numbers, versions, dates, times and scores intact.
+ * A key ending in a digit before a colon (`token2: x`) is not read as a key (`token2=x` is): the scan
+ * would otherwise send every time and timestamp through the key=value pattern.
  *
  * Decisions:
  * - A dotted quad is an IPv4 address unless it is glued to a word or a single slash (`v1.2.3.4`,
@@ -24,8 +26,11 @@ interface Rule {
   /** Bits (below) `pattern` cannot match without: all of them, and one of `any` when given. */
   all: number;
   any?: number;
-  /** Cheap, non-global: the rule runs only on strings it matches. Must match whenever `pattern` can. */
-  gate: RegExp;
+  /**
+   * Cheap, non-global: the rule runs only on strings it matches. Must match whenever `pattern` can.
+   * Left out where the bits alone are as specific.
+   */
+  gate?: RegExp;
   pattern: RegExp;
   replacement: Replacement;
 }
@@ -200,10 +205,9 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
       replacement: '$1[REDACTED]',
     },
     // User info in a URL (`https://user:pass@host`), before the email rule reads `pass@host` as an address.
-    { all: AT | SLASH, gate: /@/, pattern: /(\/\/)[^\s/?#@]+@/g, replacement: '$1[user]@' },
+    { all: AT | SLASH, pattern: /(\/\/)[^\s/?#@]+@/g, replacement: '$1[user]@' },
     {
       all: AT,
-      gate: /@/,
       pattern: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z\d.-]+\.[A-Za-z]{2,}/g,
       replacement: '[email]',
     },
@@ -233,26 +237,22 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     {
       // Cards: bare 13–19 digits, 4-4-4-4(-3) or Amex-style 4-6-5, Luhn-checked.
       all: CARD,
-      gate: /\d{4}[ -]?\d{3}/,
       pattern:
         /(?<![\d.-])(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{1,7}|3\d{3}([ -])\d{6}\2\d{4,5})(?!\d|[.-]\d)/g,
       replacement: (m: string) => (luhn(m) ? '[card]' : m),
     },
     {
       all: DIGITS8 | UPPER2,
-      gate: /[A-Z]{2}\d\d/,
       pattern: /\b[A-Z]{2}\d\d(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?\b/g,
       replacement: (m: string) => (ibanValid(m) ? '[iban]' : m),
     },
     {
       all: IPV6,
-      gate: /::|(?::[\da-fA-F]{1,4}){3}:/,
       pattern: /(?<![\w:.])(?:[\da-f]{0,4}:){2,7}[\da-f]{0,4}(?![\w:.])/gi,
       replacement: (m: string) => (ipv6Valid(m) ? '[ip]' : m),
     },
     {
       all: IPV4,
-      gate: /\d\.\d{1,3}\.\d{1,3}\.\d/,
       pattern:
         /(?<=^|[^\w./-]|\/\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/g,
       replacement: '[ip]',
@@ -312,8 +312,8 @@ export interface ScrubPattern {
 }
 
 /**
- * Builds the text scrubber: built-in rules (each behind its classes and gate, all behind one scan), then the
- * app's patterns, which run on every string since no gate can be derived for them.
+ * Builds the text scrubber: built-in rules (each behind its bits and gate, all behind one scan), then
+ * the app's patterns, which run on every string since no gate can be derived for them.
  */
 export function createTextScrubber(
   sensitive: (key: string) => boolean,
@@ -332,7 +332,7 @@ export function createTextScrubber(
     if (classes !== 0) {
       for (const r of rules) {
         const wanted = (classes & r.all) === r.all && (r.any === undefined || (classes & r.any) !== 0);
-        if (!unguarded && (!wanted || !r.gate.test(s))) continue;
+        if (!unguarded && (!wanted || (r.gate && !r.gate.test(s)))) continue;
         // `search` before a replace with a function, which costs more than a scan even when nothing matches.
         if (typeof r.replacement === 'string' || s.search(r.pattern) >= 0)
           s = s.replace(r.pattern, r.replacement as string);
