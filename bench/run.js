@@ -3,6 +3,7 @@
 //   2. hot path in Node: log()/metric() calls per second, enabled and disabled (child: bench/node-hot.js)
 //   3. memory bound: 1,000,000 log() calls while offline (child: bench/node-memory.js)
 //   4. Chromium: hot path in a real page, and the main-thread cost of flushing 1,000 events (bench/browser.js)
+//   5. scrubbing cost per event, clean and dirty input (child: bench/scrub.js)
 // No request leaves 127.0.0.1.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BUDGET_BYTES, measureSizes } from '../scripts/size.js';
 import { CHROMIUM_ARGS, FLUSH_RUNS, runBrowser } from './browser.js';
+import { machine, scrubMarkdown, withScrubSection } from './scrub.js';
 import {
   HOT_CASES,
   HOT_ENDPOINT,
@@ -268,6 +270,10 @@ async function main() {
   const memory = /** @type {MemoryResults} */ (await child('node-memory.js'));
   console.log('bench: Chromium');
   const browser = await runBrowser();
+  console.log('bench: scrubbing cost in Node');
+  const scrub = /** @type {Awaited<ReturnType<typeof import('./scrub.js').measureScrub>>} */ (
+    await child('scrub.js')
+  );
   if (browser.offHostRequests.length > 0) {
     throw new Error(`requests beyond 127.0.0.1: ${browser.offHostRequests.join(', ')}`);
   }
@@ -282,7 +288,7 @@ async function main() {
     memory,
     browser,
   });
-  writeFileSync(outFile, md);
+  writeFileSync(outFile, withScrubSection(md, scrubMarkdown(scrub, machine())));
   console.log(
     JSON.stringify(
       {

@@ -81,7 +81,9 @@ function run(api, c) {
 /** @returns {Promise<{ module: string, gc: boolean, results: Record<string, ScrubSummary> }>} */
 export async function measureScrub() {
   if (!existsSync(MODULE)) throw new Error(`${MODULE} is missing: run npm run build:lib first`);
-  const api = /** @type {Parameters<typeof run>[0]} */ (await import(pathToFileURL(MODULE).href));
+  /** @type {unknown} */
+  const mod = await import(pathToFileURL(MODULE).href);
+  const api = /** @type {Parameters<typeof run>[0]} */ (mod);
   const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
   /** @type {Record<string, ScrubSummary>} */
   const results = {};

@@ -130,7 +130,14 @@ function classesOf(s: string): number {
 /** Matches a UUID (any version): not scrubbed by default, offered for `scrubPatterns`. */
 export const UUID_PATTERN = /\b[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}\b/gi;
 
-const digitCount = (s: string): number => s.replace(/\D/g, '').length;
+function digitCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
 
 /** Luhn checksum of the digits in `s`. */
 function luhn(s: string): boolean {
@@ -172,11 +179,11 @@ function scrubUrl(m: string): string {
   const at = m.search(/[?#]/);
   const pos = /:\d+(?::\d+)?$/.exec(m);
   const end = pos && pos.index > at ? pos.index : m.length;
+  // String replacements, V8's fast path: a value after `=` becomes `*`, and so does a segment without a key.
   const rest = m
     .slice(at, end)
-    .replace(/([?#&])([^?#&=]*)(=?)[^?#&]*/g, (s, sep: string, key: string, eq: string) =>
-      eq ? (s.length > sep.length + key.length + 1 ? `${sep}${key}=*` : s) : key ? `${sep}*` : s,
-    );
+    .replace(/=[^?#&]+/g, '=*')
+    .replace(/([?#&])[^?#&=]+(?=[?#&]|$)/g, '$1*');
   return m.slice(0, at) + rest + m.slice(end);
 }
 
