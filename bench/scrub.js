@@ -1,19 +1,22 @@
 // Scrubbing cost per event on the record path (sanitizeMessage + sanitizeAttributes), clean and dirty input.
 //   node --expose-gc bench/scrub.js           prints JSON (bench/run.js runs it as a child)
 //   node --expose-gc bench/scrub.js --write   also rewrites the "## Scrubbing cost" section of BENCHMARKS.md
-// Needs the built library (npm run build:lib). SCRUB_MODULE=/path/to/privacy.js measures another build
-// of the same module (e.g. an older commit's) for comparison.
+// Needs the built library (npm run build:lib). SCRUB_BASELINE=/path/to/privacy.js also measures another
+// build of the module (e.g. an older commit's), run for run in turn with this one, so both see the same
+// machine load; the section then shows both.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const MODULE =
-  process.env.SCRUB_MODULE ?? fileURLToPath(new URL('../dist/telemetry/privacy.js', import.meta.url));
+const MODULE = fileURLToPath(new URL('../dist/telemetry/privacy.js', import.meta.url));
+const BASELINE = process.env.SCRUB_BASELINE;
+// How the section names the baseline, e.g. "privacy.ts of a091f8a, before the scrubbing rules".
+const BASELINE_LABEL = process.env.SCRUB_BASELINE_LABEL;
 const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const HEADING = '## Scrubbing cost';
-export const SCRUB_EVENTS = 100_000; // per run
+export const SCRUB_EVENTS = 20_000; // per run: short runs, so a quiet moment on a shared machine shows
 export const SCRUB_WARMUP_RUNS = 2;
-export const SCRUB_RUNS = 9;
+export const SCRUB_RUNS = 15;
 
 /**
  * @typedef {object} ScrubCase
@@ -33,7 +36,7 @@ export const SCRUB_CASES = [
   },
   {
     id: 'benign',
-    what: 'benign: numbers, version, date (pass the pre-check, nothing replaced)',
+    what: 'benign: numbers, version, ISO date, score (nothing to replace)',
     message: 'Loaded 42 questions in 1500 ms',
     context: { version: 'v1.2.3', at: '2026-11-29T16:03:38.123Z', score: '9/10' },
   },
@@ -78,26 +81,51 @@ function run(api, c) {
   return ns / SCRUB_EVENTS;
 }
 
-/** @returns {Promise<{ module: string, gc: boolean, results: Record<string, ScrubSummary> }>} */
-export async function measureScrub() {
-  if (!existsSync(MODULE)) throw new Error(`${MODULE} is missing: run npm run build:lib first`);
+/**
+ * @typedef {object} ScrubResults
+ * @property {boolean} gc
+ * @property {Record<string, ScrubSummary>} results
+ * @property {string} [baseline] the baseline build (SCRUB_BASELINE_LABEL or its path), when measured
+ * @property {Record<string, ScrubSummary>} [baselineResults]
+ */
+
+/**
+ * @param {string} path
+ * @returns {Promise<Parameters<typeof run>[0]>}
+ */
+async function load(path) {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build:lib first`);
   /** @type {unknown} */
-  const mod = await import(pathToFileURL(MODULE).href);
-  const api = /** @type {Parameters<typeof run>[0]} */ (mod);
+  const mod = await import(pathToFileURL(path).href);
+  return /** @type {Parameters<typeof run>[0]} */ (mod);
+}
+
+/** @returns {Promise<ScrubResults>} */
+export async function measureScrub() {
+  const apis = [await load(MODULE), ...(BASELINE ? [await load(BASELINE)] : [])];
   const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
-  /** @type {Record<string, ScrubSummary>} */
-  const results = {};
+  /** @type {Record<string, ScrubSummary>[]} */
+  const results = apis.map(() => ({}));
   for (const c of SCRUB_CASES) {
-    /** @type {number[]} */
-    const runs = [];
+    /** @type {number[][]} */
+    const runs = apis.map(() => []);
     for (let i = 0; i < SCRUB_WARMUP_RUNS + SCRUB_RUNS; i++) {
-      gc?.();
-      const ns = run(api, c);
-      if (i >= SCRUB_WARMUP_RUNS) runs.push(ns);
+      apis.forEach((api, k) => {
+        gc?.();
+        const ns = run(api, c);
+        if (i >= SCRUB_WARMUP_RUNS) runs[k]?.push(ns);
+      });
     }
-    results[c.id] = { runs, median: median(runs) };
+    runs.forEach((r, k) => {
+      const target = results[k];
+      if (target) target[c.id] = { runs: r, median: median(r) };
+    });
   }
-  return { module: MODULE, gc: gc !== undefined, results };
+  return {
+    gc: gc !== undefined,
+    results: results[0] ?? {},
+    ...(BASELINE ? { baseline: BASELINE_LABEL ?? BASELINE, baselineResults: results[1] ?? {} } : {}),
+  };
 }
 
 /** @param {number} n */
@@ -109,12 +137,13 @@ const ns = (n) => `${Math.round(n).toLocaleString('en-US')} ns`;
  * @param {{ cpu: string, node: string, load: number[] }} machine
  */
 export function scrubMarkdown(m, machine) {
-  const rows = SCRUB_CASES.map((c) => {
-    const r = m.results[c.id];
-    return r
-      ? `| ${c.what} | **${ns(r.median)}** | ${ns(Math.min(...r.runs))} – ${ns(Math.max(...r.runs))} |`
-      : `| ${c.what} | n/a | n/a |`;
-  });
+  /** @param {ScrubSummary | undefined} r */
+  const cell = (r) =>
+    r ? `**${ns(r.median)}** (${ns(Math.min(...r.runs))} – ${ns(Math.max(...r.runs))})` : 'n/a';
+  const base = m.baselineResults;
+  const rows = SCRUB_CASES.map(
+    (c) => `| ${c.what} | ${cell(m.results[c.id])} |${base ? ` ${cell(base[c.id])} |` : ''}`,
+  );
   const example = (/** @type {string} */ id) => {
     const c = SCRUB_CASES.find((x) => x.id === id);
     return c ? `\`${JSON.stringify(c.message)}\` with \`${JSON.stringify(c.context)}\`` : '';
@@ -124,15 +153,17 @@ export function scrubMarkdown(m, machine) {
 The record path of one \`log()\`: \`sanitizeMessage(message)\` + \`sanitizeAttributes(context)\` (the privacy step:
 JSON-safe copy, caps, key redaction, pattern scrubbing of every string and key), in Node on the built library
 (\`bench/scrub.js\`, \`node --expose-gc\`). ${SCRUB_EVENTS.toLocaleString('en-US')} events per run, ${SCRUB_WARMUP_RUNS} runs discarded,
-then the median of ${SCRUB_RUNS} runs and their min – max. ${machine.cpu}, Node ${machine.node}, load average at start ${machine.load.map((x) => x.toFixed(2)).join(', ')}.
+then the median of ${SCRUB_RUNS} runs and their min – max${base ? ', each run of this build followed by one of the baseline' : ''}.
+${machine.cpu}, Node ${machine.node}, load average at start ${machine.load.map((x) => x.toFixed(2)).join(', ')}${machine.load[0] !== undefined && machine.load[0] > 2 ? ' (the machine was shared: compare the columns, not these numbers with the sections above)' : ''}.
 
-| input | ns per event: median | min – max |
-|---|---:|---|
+| input | ns per event: median (min – max) |${base ? ' baseline: median (min – max) |' : ''}
+|---|---|${base ? '---|' : ''}
 ${rows.join('\n')}
-
+${base ? `\nBaseline: ${m.baseline ?? ''}.\n` : ''}
 Inputs: clean ${example('clean')}; benign ${example('benign')}; dirty ${example('dirty')}.
-A clean string pays one regular-expression test (the rules' gates joined); a string that passes it runs
-only the rules whose own gate matches.
+The pre-check is one scan of each string that collects character classes and a few counts (digits,
+digit runs, dots, colons); a string with none of the classes a rule needs skips it, so the clean input and
+most of the benign one pay that scan only. Dirty strings run each matching rule's pattern.
 `;
 }
 

@@ -310,6 +310,25 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
   ];
 }
 
+/**
+ * `s.replace(re, fn)` for a global `re`, by an `exec` loop: several times faster in V8 than the
+ * built-in's generic path for functions. `fn` gets the match and its first four groups.
+ */
+function replaceEach(s: string, re: RegExp, fn: (match: string, ...groups: string[]) => string): string {
+  re.lastIndex = 0;
+  let out = '';
+  let last = 0;
+  let found = false;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    found = true;
+    out += s.slice(last, m.index) + fn(m[0], m[1]!, m[2]!, m[3]!, m[4]!);
+    last = m.index + m[0].length;
+    if (m[0] === '') re.lastIndex++; // an empty match would never move on
+  }
+  re.lastIndex = 0;
+  return found ? out + s.slice(last) : s;
+}
+
 /** An extra pattern from the app: every match becomes `replacement`. */
 export interface ScrubPattern {
   /** Made global if it is not, so every match is replaced. */
@@ -340,9 +359,9 @@ export function createTextScrubber(
       for (const r of rules) {
         const wanted = (classes & r.all) === r.all && (r.any === undefined || (classes & r.any) !== 0);
         if (!unguarded && (!wanted || (r.gate && !r.gate.test(s)))) continue;
-        // `search` before a replace with a function, which costs more than a scan even when nothing matches.
-        if (typeof r.replacement === 'string' || s.search(r.pattern) >= 0)
-          s = s.replace(r.pattern, r.replacement as string);
+        // `search` first: a global replace costs several times a scan even when nothing matches.
+        if (typeof r.replacement !== 'string') s = replaceEach(s, r.pattern, r.replacement);
+        else if (s.search(r.pattern) >= 0) s = s.replace(r.pattern, r.replacement);
       }
     }
     if (custom.length > 0) {
