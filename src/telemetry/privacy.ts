@@ -112,6 +112,8 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
     const sliced = value.length > max + MARGIN;
     const s = scrub(sliced ? value.slice(0, max + MARGIN) : value);
     if (s.length <= max && !sliced) return s;
+    // No room for the marker under a tiny cap: a plain cut keeps the promise of never exceeding it.
+    if (max < 32) return cutAt(s, Math.max(0, max));
     // Room for the marker: its count has at most as many digits as this sum.
     let end = Math.max(0, max - 19 - String(value.length + s.length).length);
     // Scrubbing may have shortened the text: still drop the margin, which may end in half a value.

@@ -348,6 +348,11 @@ describe('cleanString: size caps', () => {
     expect(out.big).toBe(`${'z'.repeat(1000)}…[truncated 9000 chars]`);
   });
 
+  it('cuts without a marker under a cap too small to hold one', () => {
+    expect(cleanString('abcdefghij', 4)).toBe('abcd');
+    expect(cleanString('mail ann@example.com', 10)).toBe('mail [emai');
+  });
+
   it('does not leak a partial email address that straddles the cut', () => {
     // The cut leaves "alice.smith@exampl": no longer a whole address, but still personal data.
     const s = `${'x'.repeat(LIMITS.string - 19)} alice.smith@example.com and more text`;
