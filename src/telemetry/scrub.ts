@@ -38,7 +38,7 @@ interface Rule {
 // The pre-check is one scan of the string collecting classes of characters and a few shapes (bits
 // below); a clean string ("Quiz answered", "v1.2.3", "Loaded 42 questions") sets none and costs only
 // that scan. Each rule lists the bits its pattern cannot match without, so an ISO timestamp or a time
-// (digits and colons) runs one cheap gate, not the card, IBAN, IPv6 and key=value patterns.
+// (digits and colons) runs none of the card, IBAN, IPv6, phone and key=value patterns.
 const AT = 1; // @: emails, URL user info
 const COLON = 1 << 1; // cookies
 const KEYVAL = 1 << 2; // `=`, or `:` after a letter, quote or space: key=value text
@@ -59,6 +59,9 @@ const DIGIT = 1 << 15;
 const DOT = 1 << 16;
 const UPPER = 1 << 17;
 const TILDE = 1 << 18; // ~user/
+const PHONE = 1 << 19; // 9+ digits, or + and 8+, among only digits, spaces and + ( ) . -
+const STRETCH = 1 << 20; // characters a phone number may hold besides digits
+const PLUS = 1 << 21;
 const CLASSES = new Uint32Array(128);
 for (const [chars, bit] of [
   ['@', AT],
@@ -67,6 +70,8 @@ for (const [chars, bit] of [
   ['?#', QUERY],
   ['/\\', SLASH],
   ['~', TILDE],
+  [' +().-', STRETCH],
+  ['+', PLUS],
   ['_', UNDERSCORE],
   ['A', A],
   ['kKx', K],
@@ -92,6 +97,8 @@ function classesOf(s: string): number {
   let longest = 0;
   let colons = 0;
   let dots = 0;
+  let stretch = 0; // digits since the last character a phone number cannot hold
+  let widest = 0;
   let prev = 0; // the previous character's code, or 0
   // Reads stay in bounds: an out-of-range charCodeAt or typed-array read slows the whole loop down.
   for (let i = 0; i < s.length; i++) {
@@ -100,7 +107,12 @@ function classesOf(s: string): number {
     if (bits === DIGIT) {
       digits++;
       run++;
+      stretch++;
     } else {
+      if (!(bits & STRETCH)) {
+        if (stretch > widest) widest = stretch;
+        stretch = 0;
+      }
       if (run > 0) {
         if (run >= 4) runs4++;
         if (run > longest) longest = run;
@@ -120,11 +132,13 @@ function classesOf(s: string): number {
   }
   if (run >= 4) runs4++;
   if (run > longest) longest = run;
+  if (stretch > widest) widest = stretch;
   if (digits >= 8) m |= DIGITS8;
+  if (widest >= 9 || (widest >= 8 && m & PLUS)) m |= PHONE;
   if (digits >= 13 && (runs4 >= 3 || longest >= 13)) m |= CARD;
   if (digits >= 4 && dots >= 3) m |= IPV4;
   if (colons >= 7) m |= IPV6;
-  return m & ~(DIGIT | DOT | UPPER);
+  return m & ~(DIGIT | DOT | UPPER | STRETCH | PLUS);
 }
 
 /** Matches a UUID (any version): not scrubbed by default, offered for `scrubPatterns`. */
@@ -267,7 +281,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     {
       // International (+ and 8–15 digits), North American (3-3-4 with separators), or national with a
       // trunk 0 and separators (9–11 digits). Bare digit runs are left: they are too often ids.
-      all: DIGITS8,
+      all: PHONE,
       gate: /\+\d|\d{3}[ .)-] ?\d{3}|(?:^|[^\w+.-])0\d{1,4}[ .-]\d\d/,
       pattern:
         /(?<![\w+.-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4}|0\d{1,4}(?:[ .-]\d{2,8}){1,4})(?![\w-]|\.\d)/g,
