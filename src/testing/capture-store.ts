@@ -61,7 +61,8 @@ const DEFAULT_TIMEOUT = 5_000;
 /** One line per item in a timeout message: what a test author needs to see why nothing matched. */
 function describe(kind: CaptureKind, item: unknown): string {
   const i = item as Record<string, unknown>;
-  if (kind === 'requests') return `${String(i.method)} ${String(i.url)} → ${String(i.status ?? 'pending')}`;
+  if (kind === 'requests')
+    return `${String(i.method)} ${String(i.url)} → ${typeof i.status === 'number' ? i.status : 'pending'}`;
   if (kind === 'logs' || kind === 'exceptions') return `${String(i.level)} ${JSON.stringify(i.message)}`;
   return kind === 'metrics' ? `${String(i.name)}=${String(i.value)}` : JSON.stringify(i.name);
 }
@@ -74,10 +75,14 @@ export function createCaptureStore(): CaptureStore {
   const seen = new Set<string>();
   const waiters = new Set<Waiter>();
 
-  const items = <K extends CaptureKind>(kind: K): readonly CaptureItems[K][] =>
-    (kind === 'exceptions'
-      ? logs.filter((l) => l.exception !== undefined)
-      : { logs, metrics, traces, requests }[kind as Exclude<CaptureKind, 'exceptions'>]) as CaptureItems[K][];
+  const lists: { [K in CaptureKind]: () => readonly CaptureItems[K][] } = {
+    logs: () => logs,
+    exceptions: () => logs.filter((l) => l.exception !== undefined),
+    metrics: () => metrics,
+    traces: () => traces,
+    requests: () => requests,
+  };
+  const items = <K extends CaptureKind>(kind: K): readonly CaptureItems[K][] => lists[kind]();
 
   const notify = (): void => {
     for (const w of waiters) if (w.check()) waiters.delete(w);
@@ -134,27 +139,29 @@ export function createCaptureStore(): CaptureStore {
     waitFor(kind, predicate = () => true, { timeout = DEFAULT_TIMEOUT } = {}) {
       // Made here, so a timeout's stack points at the test's own call.
       const error = new Error(`waitFor('${kind}') timed out`);
+      const find = (): CaptureItems[typeof kind] | undefined =>
+        items(kind).find((item) => {
+          try {
+            return predicate(item);
+          } catch {
+            // A predicate that throws on an item (a missing field) just does not match it.
+            return false;
+          }
+        });
+      const already = find();
+      if (already !== undefined) return Promise.resolve(already);
       return new Promise((resolve, reject) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
         const waiter: Waiter = {
           check() {
-            const found = items(kind).find((item) => {
-              try {
-                return predicate(item);
-              } catch {
-                // A predicate that throws on an item (a missing field) just does not match it.
-                return false;
-              }
-            });
+            const found = find();
             if (found === undefined) return false;
             clearTimeout(timer);
             resolve(found);
             return true;
           },
         };
-        if (waiter.check()) return;
         waiters.add(waiter);
-        timer = setTimeout(() => {
+        const timer = setTimeout(() => {
           waiters.delete(waiter);
           error.message = timeoutMessage(kind, timeout);
           reject(error);

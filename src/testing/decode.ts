@@ -3,7 +3,6 @@
  * content (OTLP's `resource*` arrays, PostHog's `batch`, else native), so a proxy path or a custom
  * endpoint decodes as well as the default ones.
  */
-import type { NativeBody } from '../telemetry/records.js';
 import { gunzip, isGzip } from './gunzip.js';
 import { decodeNative, isNativeBody } from './native-decode.js';
 import { decodeOtlp, isOtlpBody } from './otlp-decode.js';
@@ -12,9 +11,9 @@ import type { DecodedBody } from './records.js';
 
 /** The records of a parsed JSON body, or undefined when it is none of the known formats. */
 export function decodeJson(json: unknown, text = JSON.stringify(json)): DecodedBody | undefined {
-  if (isOtlpBody(json)) return decodeOtlp(json as Record<string, unknown>, text);
-  if (isPosthogBody(json)) return decodePosthog(json as Record<string, unknown>);
-  if (isNativeBody(json)) return decodeNative(json as NativeBody);
+  if (isOtlpBody(json)) return decodeOtlp(json, text);
+  if (isPosthogBody(json)) return decodePosthog(json);
+  if (isNativeBody(json)) return decodeNative(json);
   return undefined;
 }
 

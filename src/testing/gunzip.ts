@@ -3,6 +3,8 @@
  * Node 18+, happy-dom tests, which keep Node's globals), else node:zlib.
  */
 
+import type * as NodeZlib from 'node:zlib';
+
 /** True when `bytes` start with the gzip magic number (RFC 1952): 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -15,6 +17,6 @@ export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   }
   // A variable specifier, so a bundler building a browser test does not try to resolve node:zlib.
   const zlib = 'node:zlib';
-  const { gunzipSync } = (await import(/* @vite-ignore */ zlib)) as typeof import('node:zlib');
+  const { gunzipSync } = (await import(/* @vite-ignore */ zlib)) as typeof NodeZlib;
   return new Uint8Array(gunzipSync(bytes));
 }

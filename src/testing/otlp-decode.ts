@@ -14,7 +14,7 @@ const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter(isRecord) : [
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** True when `json` is an OTLP export request of any signal. */
-export function isOtlpBody(json: unknown): boolean {
+export function isOtlpBody(json: unknown): json is Record<string, unknown> {
   return (
     isRecord(json) &&
     (Array.isArray(json.resourceLogs) ||
@@ -136,7 +136,11 @@ function decodeLog(
   if (traceId) log.traceId = traceId;
   if (spanId) log.spanId = spanId;
   if (exType !== undefined || exMessage !== undefined) {
-    const exception: ExceptionInfo = { type: String(exType ?? 'Error'), message: String(exMessage ?? '') };
+    const exception: ExceptionInfo = {
+      type: typeof exType === 'string' ? exType : 'Error',
+      message:
+        typeof exMessage === 'string' ? exMessage : exMessage === undefined ? '' : JSON.stringify(exMessage),
+    };
     if (typeof exStack === 'string') exception.stack = exStack;
     log.exception = exception;
   }

@@ -14,7 +14,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
 
 /** True when `json` is a PostHog batch. */
-export function isPosthogBody(json: unknown): boolean {
+export function isPosthogBody(json: unknown): json is Record<string, unknown> {
   return isRecord(json) && Array.isArray(json.batch);
 }
 
