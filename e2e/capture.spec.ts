@@ -1,0 +1,111 @@
+/**
+ * The Playwright capture helper (`pwa-telemetry/playwright`) against the demo app in Chromium: what
+ * app authors get. Interception answers the app's sends itself, so these tests need no ingest server
+ * (except the one that checks `through`); unload delivery cannot be tested this way (delivery.spec.ts).
+ */
+import { mergeTests } from '@playwright/test';
+import { captureTelemetry, test as captureTest } from '../src/testing/playwright.js';
+import { expect, openApp, test as appTest } from './fixtures.js';
+
+const test = mergeTests(appTest, captureTest);
+
+test('clicking the log button yields a log the helper saw', async ({ page, app, telemetry }) => {
+  await openApp(page, app);
+  await page.locator('#log-info').click();
+  await telemetry.flush();
+
+  const log = await telemetry.waitFor('logs', (l) => l.message === 'Button clicked');
+  expect(log).toMatchObject({
+    format: 'native',
+    level: 'info',
+    context: { clicks: 1 },
+    url: app.url,
+    resource: { app: 'pwa-telemetry-demo', version: '0.1.0' },
+  });
+  expect(log.batchId).toMatch(/^[0-9a-f]{32}$/);
+  // The raw request, as the browser sent it, answered by the helper.
+  const request = telemetry.requests.find((r) => r.batchId === log.batchId)!;
+  expect(request).toMatchObject({
+    method: 'POST',
+    status: 200,
+    headers: { 'content-type': 'application/json', 'x-telemetry-token': 'e2e-token' },
+  });
+  expect(new URL(request.url).pathname).toBe('/ingest');
+  // The app believes it was delivered, and the real server never saw a thing.
+  await expect
+    .poll(() => page.evaluate(() => window.__telemetry.status()))
+    .toMatchObject({ buffered: 0, queued: 0, inFlight: 0 });
+  expect(app.requests).toEqual([]);
+});
+
+test('a 503 with Retry-After is retried, and the batch is in logs once', async ({ page, app }) => {
+  const failed = new Set<string>();
+  const telemetry = await captureTelemetry(page, {
+    // Fail the first send of the batch that carries our log; every other request is answered 200.
+    respond: (request) => {
+      const ours = request.decoded?.logs.some((l) => l.message === 'retry me');
+      if (!ours || !request.batchId || failed.has(request.batchId)) return undefined;
+      failed.add(request.batchId);
+      return { status: 503, headers: { 'Retry-After': '1' } };
+    },
+  });
+  await openApp(page, app);
+  await page.evaluate(() => window.__telemetry.log('warn', 'retry me', { n: 1 }));
+  await telemetry.flush();
+
+  const log = await telemetry.waitFor('logs', (l) => l.message === 'retry me', { timeout: 15_000 });
+  const sends = telemetry.requests.filter((r) => r.batchId === log.batchId);
+  expect(sends.map((r) => r.status)).toEqual([503, 200]);
+  // Raw requests keep both sends; the records count the batch once, as the server stores it.
+  expect(sends[1]!.decoded?.logs.map((l) => l.message)).toContain('retry me');
+  expect(telemetry.logs.filter((l) => l.message === 'retry me')).toHaveLength(1);
+  expect(app.requests).toEqual([]);
+});
+
+test('waitFor times out with a clear error that shows what was seen', async ({ page, app, telemetry }) => {
+  await openApp(page, app);
+  await page.evaluate(() => window.__telemetry.log('info', 'something else'));
+  await telemetry.flush();
+  await telemetry.waitFor('logs', (l) => l.message === 'something else');
+
+  const error = await telemetry
+    .waitFor('logs', (l) => l.message === 'never logged', { timeout: 300 })
+    .catch((e: unknown) => e as Error);
+  expect(error).toBeInstanceOf(Error);
+  expect(error.message).toMatch(
+    /^waitFor\('logs'\) timed out after 300 ms: none of the 1 logs seen matched\./,
+  );
+  expect(error.message).toContain('info "something else"');
+  expect(error.message).toMatch(/telemetry request\(s\), answered: 200/);
+});
+
+test('flush() says how to expose the client when the page has none under that name', async ({
+  page,
+  app,
+}) => {
+  const telemetry = await captureTelemetry(page, { flush: '__missing' });
+  await openApp(page, app);
+  await expect(telemetry.flush()).rejects.toThrow(/window\.__missing\.flush is not a function/);
+});
+
+test.describe('through: true', () => {
+  test.use({ telemetryOptions: { through: true } });
+
+  test('lets requests reach the real server and still sees them', async ({
+    page,
+    app,
+    ingest,
+    telemetry,
+  }) => {
+    await openApp(page, app);
+    await page.evaluate(() => window.__telemetry.metric('checkout.total', 42, { currency: 'EUR' }));
+    await telemetry.flush();
+
+    const metric = await telemetry.waitFor('metrics', (m) => m.name === 'checkout.total');
+    expect(metric).toMatchObject({ value: 42, labels: { currency: 'EUR' } });
+    const stored = (await ingest.lines('metrics')).filter((m) => m.name === 'checkout.total');
+    expect(stored).toEqual([expect.objectContaining({ value: 42, batch_id: metric.batchId })]);
+    expect(app.requests.every((r) => r.status === 200)).toBe(true);
+    expect(telemetry.requests.length).toBe(app.requests.length);
+  });
+});
