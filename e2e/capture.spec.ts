@@ -5,7 +5,7 @@
  */
 import { mergeTests } from '@playwright/test';
 import { captureTelemetry, test as captureTest } from '../src/testing/playwright.js';
-import { expect, openApp, test as appTest } from './fixtures.js';
+import { expect, openApp, serviceWorkerReady, test as appTest } from './fixtures.js';
 
 const test = mergeTests(appTest, captureTest);
 
@@ -108,4 +108,33 @@ test.describe('through: true', () => {
     expect(app.requests.every((r) => r.status === 200)).toBe(true);
     expect(telemetry.requests.length).toBe(app.requests.length);
   });
+});
+
+test("the service worker's requests are captured too (context.route)", async ({
+  page,
+  context,
+  app,
+  telemetry,
+}) => {
+  await openApp(page, app);
+  await serviceWorkerReady(page);
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  // What the worker's own client sends when it drains the outbox (Background Sync), made directly.
+  const status = await worker.evaluate(async () => {
+    const body = {
+      batchId: 'f'.repeat(32),
+      sentAt: new Date().toISOString(),
+      resource: { app: 'pwa-telemetry-demo', version: '0.1.0' },
+      session: { id: 'e'.repeat(32) },
+      logs: [{ timestamp: new Date().toISOString(), level: 'info', message: 'from the worker', context: {} }],
+      traces: [],
+      metrics: [],
+    };
+    const response = await fetch('/ingest', { method: 'POST', body: JSON.stringify(body) });
+    return response.status;
+  });
+  expect(status).toBe(200);
+  const log = await telemetry.waitFor('logs', (l) => l.message === 'from the worker');
+  expect(log.batchId).toBe('f'.repeat(32));
+  expect(app.requests).toEqual([]);
 });
