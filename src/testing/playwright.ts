@@ -20,6 +20,7 @@
 import { test as base, type BrowserContext, type Page, type Request, type Route } from '@playwright/test';
 import { createCaptureStore, type CaptureView } from './capture-store.js';
 import { decodeBytes } from './decode.js';
+import { endpointPredicate, type EndpointMatcher } from './endpoint.js';
 import type { CapturedRequest } from './records.js';
 import { bodyText, defaultResponseBody, pickResponse, type Respond, type ResponseSpec } from './respond.js';
 
@@ -27,9 +28,7 @@ export { expect } from '@playwright/test';
 export type { CaptureItems, CaptureKind, CaptureView, WaitForOptions } from './capture-store.js';
 export type * from './records.js';
 export type { Respond, ResponseSpec } from './respond.js';
-
-/** Which requests are telemetry: a path or URL prefix, a RegExp on the full URL, or a predicate. */
-export type EndpointMatcher = string | RegExp | ((url: URL) => boolean);
+export { endpointPredicate, type EndpointMatcher } from './endpoint.js';
 
 export interface CaptureOptions {
   /**
@@ -60,20 +59,6 @@ export interface Capture extends CaptureView {
   flush(page?: Page): Promise<void>;
   /** Stops intercepting. The fixture calls it for you. */
   dispose(): Promise<void>;
-}
-
-const DEFAULT_ENDPOINT = /(?:^|\/)(?:ingest|v1\/(?:logs|traces|metrics)|batch)\/?$/;
-
-/** The matcher as a predicate on the request URL. */
-export function endpointPredicate(endpoint: EndpointMatcher = DEFAULT_ENDPOINT): (url: URL) => boolean {
-  if (typeof endpoint === 'function') return endpoint;
-  if (endpoint === DEFAULT_ENDPOINT) return (url) => DEFAULT_ENDPOINT.test(url.pathname);
-  if (endpoint instanceof RegExp) return (url) => endpoint.test(url.href);
-  if (endpoint.startsWith('/')) {
-    const under = endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
-    return (url) => url.pathname === endpoint || url.pathname.startsWith(under);
-  }
-  return (url) => url.href.startsWith(endpoint);
 }
 
 // Answers must pass CORS when the endpoint is on another origin (the client sends without credentials).
