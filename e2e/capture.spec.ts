@@ -138,3 +138,21 @@ test("the service worker's requests are captured too (context.route)", async ({
   expect(log.batchId).toBe('f'.repeat(32));
   expect(app.requests).toEqual([]);
 });
+
+test('the documented limit: a send made while the page navigates away bypasses the capture', async ({
+  page,
+  app,
+  ingest,
+  telemetry,
+}) => {
+  await openApp(page, app);
+  await page.evaluate(() => window.__telemetry.log('info', 'leaving now'));
+  await page.goto('about:blank');
+
+  // The keepalive send at pagehide went to the real network: the ingest server stored it…
+  await expect.poll(async () => (await ingest.lines('logs')).map((l) => l.message)).toEqual(['leaving now']);
+  // …and the capture never saw it. Test unload delivery against a real server, as delivery.spec.ts does.
+  expect(telemetry.requests.flatMap((r) => r.decoded?.logs ?? []).map((l) => l.message)).not.toContain(
+    'leaving now',
+  );
+});
