@@ -33,6 +33,8 @@ export function memoryTransport({ respond }: MemoryTransportOptions = {}): Memor
   let count = 0;
 
   async function send(request: SendRequest): Promise<SendResult> {
+    // Numbered on arrival: the client sends a round's batches together, and their decoding may interleave.
+    const index = count++;
     const bytes = typeof request.body === 'string' ? encoder.encode(request.body) : request.body;
     const body = await decodeBytes(bytes, request.encoding);
     const headers: Record<string, string> = { 'content-type': request.contentType };
@@ -48,7 +50,7 @@ export function memoryTransport({ respond }: MemoryTransportOptions = {}): Memor
     };
     store.add(captured);
     if (body.decoded?.format === 'native') bodies.push(body.json as NativeBody);
-    const answer = await pickResponse(respond, captured, count++);
+    const answer = await pickResponse(respond, captured, index);
     const status = answer?.status ?? 200;
     store.answered(captured, status);
     if (status === 0)

@@ -90,6 +90,8 @@ export async function captureTelemetry(page: Page, options: CaptureOptions = {})
       return;
     }
     if (request.method() !== 'POST') return route.fallback();
+    // Numbered on arrival: the client sends a round's batches together, and their decoding may interleave.
+    const index = count++;
     const headers = await request.allHeaders();
     const bytes = new Uint8Array(request.postDataBuffer() ?? new Uint8Array());
     const body = await decodeBytes(bytes, headers['content-encoding']);
@@ -102,7 +104,6 @@ export async function captureTelemetry(page: Page, options: CaptureOptions = {})
       ...(body.decoded?.batchId ? { batchId: body.decoded.batchId } : {}),
     };
     store.add(captured);
-    const index = count++;
     let answer: ResponseSpec | undefined;
     try {
       answer = await pickResponse(respond, captured, index);
