@@ -31,11 +31,33 @@ test('clicking the log button yields a log the helper saw', async ({ page, app, 
     headers: { 'content-type': 'application/json', 'x-telemetry-token': 'e2e-token' },
   });
   expect(new URL(request.url).pathname).toBe('/ingest');
-  // The app believes it was delivered, and the real server never saw a thing.
+  // The app believes it was delivered, and the real server never saw a thing. (Flushed again: the click
+  // also finalises the LCP web vital, recorded after the first flush.)
   await expect
-    .poll(() => page.evaluate(() => window.__telemetry.status()))
+    .poll(async () => {
+      await telemetry.flush();
+      return page.evaluate(() => window.__telemetry.status());
+    })
     .toMatchObject({ buffered: 0, queued: 0, inFlight: 0 });
   expect(app.requests).toEqual([]);
+});
+
+test('a gzip body (Content-Encoding: gzip) is decoded', async ({ page, app, telemetry }) => {
+  await openApp(page, app);
+  // Over 1 KiB: the client compresses it with CompressionStream.
+  await page.evaluate(() => {
+    for (let i = 0; i < 8; i++) window.__telemetry.log('info', `bulk ${i}`, { padding: 'x'.repeat(200) });
+  });
+  await telemetry.flush();
+  await telemetry.waitFor('logs', (l) => l.message === 'bulk 7');
+  const zipped = telemetry.requests.filter((r) => r.encoding === 'gzip');
+  expect(zipped.length).toBeGreaterThan(0);
+  for (const r of zipped) {
+    expect(r.headers['content-encoding']).toBe('gzip');
+    expect([r.bytes[0], r.bytes[1]]).toEqual([0x1f, 0x8b]);
+  }
+  const bulk = zipped.flatMap((r) => r.decoded?.logs ?? []).filter((l) => l.message.startsWith('bulk '));
+  expect(bulk.map((l) => l.message)).toEqual(Array.from({ length: 8 }, (_, i) => `bulk ${i}`));
 });
 
 test('a 503 with Retry-After is retried, and the batch is in logs once', async ({ page, app }) => {
