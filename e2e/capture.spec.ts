@@ -178,3 +178,40 @@ test('the documented limit: a send made while the page navigates away bypasses t
     'leaving now',
   );
 });
+
+// Found with this helper, not fixed yet (a client bug, reported in issue 11's note): on a hide, the
+// pipeline's leave() releases the page's Web Lock while a drain's normal send is still in flight, so
+// the service worker (its Background Sync, registered on that hide) sees the owner as dead, takes the
+// claim over and sends the same batch again. The ingest server stores it once (batchId), PostHog dedupes
+// by uuid, but an OpenTelemetry Collector would store it twice. Reproduced 4 of 4 runs; 0 of 2 without
+// the service worker. Enable once leave() keeps the lock until in-flight claims are settled.
+test.fixme('a batch in flight when the page is hidden is not sent again by the service worker', async ({
+  page,
+  app,
+  telemetry,
+}) => {
+  await openApp(page, app);
+  await serviceWorkerReady(page);
+  await telemetry.flush();
+  const start = telemetry.requests.length;
+  // Over the batch size: a drain starts at once and its (gzip) send is in flight when the page hides.
+  await page.evaluate(() => {
+    for (let i = 0; i < 25; i++) window.__telemetry.log('info', `in flight ${i}`, { pad: 'é'.repeat(100) });
+  });
+  await page.evaluate(() => {
+    const set = (state: string) =>
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    set('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('pagehide'));
+    set('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await telemetry.waitFor('logs', (l) => l.message === 'in flight 24');
+  await page.waitForTimeout(2_000);
+  await telemetry.flush();
+  const sends = telemetry.requests
+    .slice(start)
+    .filter((r) => r.decoded?.logs.some((l) => l.message === 'in flight 0'));
+  expect(sends.map((r) => r.headers.referer)).toEqual([app.url]);
+});
