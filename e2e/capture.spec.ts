@@ -179,13 +179,11 @@ test('the documented limit: a send made while the page navigates away bypasses t
   );
 });
 
-// Found with this helper, not fixed yet (a client bug, reported in issue 11's note): on a hide, the
-// pipeline's leave() releases the page's Web Lock while a drain's normal send is still in flight, so
-// the service worker (its Background Sync, registered on that hide) sees the owner as dead, takes the
-// claim over and sends the same batch again. The ingest server stores it once (batchId), PostHog dedupes
-// by uuid, but an OpenTelemetry Collector would store it twice. Reproduced 4 of 4 runs; 0 of 2 without
-// the service worker. Enable once leave() keeps the lock until in-flight claims are settled.
-test.fixme('a batch in flight when the page is hidden is not sent again by the service worker', async ({
+// Found with this helper: on a hide, leave() released the page's Web Lock while a drain's send was
+// still in flight, so the service worker (its Background Sync, registered on that hide) saw the owner as
+// dead, took the claim over and sent the same batch again (4 of 4 runs). The lock is now released once
+// the drain has settled (src/telemetry/pipeline.ts, leave()).
+test('a batch in flight when the page is hidden is not sent again by the service worker', async ({
   page,
   app,
   telemetry,

@@ -283,7 +283,9 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
       const href = typeof document === 'undefined' ? location.href : document.URL;
       if (href !== lastHref) {
         lastHref = href;
-        lastUrl = cleanString(location.origin + location.pathname);
+        // The origin is the app's own (an IP host is the server's, not the user's): kept as it is, as
+        // URLs in text keep theirs; the path may carry personal data and is scrubbed.
+        lastUrl = location.origin + cleanString(location.pathname);
       }
       return lastUrl;
     } catch {

@@ -8,8 +8,9 @@
  * would otherwise send every time and timestamp through the key=value pattern.
  *
  * Decisions:
- * - A dotted quad is an IPv4 address unless it is glued to a word or a single slash (`v1.2.3.4`,
- *   `Chrome/120.0.0.0` stay: versions); `version 1.2.3.4` with a space is redacted: privacy wins.
+ * - A dotted quad is an IPv4 address unless it is glued to a word or a slash (`v1.2.3.4`,
+ *   `Chrome/120.0.0.0` stay: versions); `version 1.2.3.4` with a space is redacted: privacy wins. The
+ *   host of a URL (`http://10.0.0.5:8080/`) is kept: URLs keep their origin (the server's, not the user's).
  *   Versions with fewer than four parts (`1.2.3`, `v10.4.1`) never look like addresses.
  * - IPv6 needs 8 groups or one `::`, so times (`16:03:38`) and stack positions (`app.js:10:5`) stay.
  * - Cards start with 2–6 (no card network uses 1, 7, 8, 9 or 0), so epoch milliseconds stay.
@@ -275,7 +276,7 @@ function builtInRules(sensitive: (key: string) => boolean): Rule[] {
     {
       all: IPV4,
       pattern:
-        /(?<=^|[^\w./-]|\/\/)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/g,
+        /(?<=^|[^\w./-])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/g,
       replacement: '[ip]',
     },
     {
