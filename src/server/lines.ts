@@ -18,9 +18,13 @@ export interface Stamp {
   batchId: string;
   sessionId: string | null;
   receivedAt: string;
+  /** The batch's `resource` (app, version, …), stored with every line so versions can be compared. */
+  resource?: Record<string, unknown>;
 }
 
-const OURS = ['batch_id', 'session_id', 'received_at'];
+// An item carrying one of these is serialised instead of reused; `resource` is an item's own (OTLP
+// items keep the resource they came with) and then wins over the batch's.
+const OURS = ['batch_id', 'session_id', 'received_at', 'resource'];
 
 /** A batch's lines by kind, with how many items each holds; kinds without items are absent. */
 export type BatchTexts = Partial<Record<Kind, { text: string; count: number }>>;
@@ -35,7 +39,12 @@ export function batchTexts(body: ValidBody, receivedAt: number, raw: RawBody | u
     isoAt = receivedAt;
     iso = new Date(receivedAt).toISOString();
   }
-  const stamp = { batchId: body.batchId, sessionId: body.session?.id ?? null, receivedAt: iso };
+  const stamp: Stamp = {
+    batchId: body.batchId,
+    sessionId: body.session?.id ?? null,
+    receivedAt: iso,
+    ...(body.resource ? { resource: body.resource } : {}),
+  };
   const texts: BatchTexts = {};
   for (const kind of KINDS) {
     const items = body[kind];
@@ -53,8 +62,10 @@ export function toLines(
   const spans = raw?.spans[kind];
   const reuse = raw !== undefined && spans !== undefined && spans.length === items.length * 2;
   // batchId is validated to [A-Za-z0-9_-], so it needs no escaping.
-  const head = `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"`;
+  const resource = stamp.resource ? `,"resource":${JSON.stringify(stamp.resource)}` : '';
+  const head = `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"${resource}`;
   const extra = { session_id: stamp.sessionId, batch_id: stamp.batchId, received_at: stamp.receivedAt };
+  const batchResource = stamp.resource ? { resource: stamp.resource } : {};
   let text = '';
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
@@ -65,7 +76,7 @@ export function toLines(
       const empty = end - start < 16 && raw.text.slice(start + 1, end - 1).trim() === '';
       text += empty ? `${head}}\n` : `${head},${raw.text.slice(start + 1, end)}\n`;
     } else {
-      text += `${JSON.stringify({ ...item, ...extra })}\n`;
+      text += `${JSON.stringify({ ...batchResource, ...item, ...extra })}\n`;
     }
   }
   return text;

@@ -21,6 +21,8 @@ export interface ValidBody {
   batchId: string;
   session?: { id?: string };
   resource?: Item;
+  /** Events the client dropped since its previous batch, by reason (non-negative integers). */
+  dropped?: Record<string, number>;
   logs: LogItem[];
   traces: TraceItem[];
   metrics: MetricItem[];
@@ -68,6 +70,16 @@ function check(input: unknown): ValidBody {
   if (resource !== undefined) {
     if (!isObject(resource)) throw new ShapeError('resource must be an object');
     body.resource = resource;
+  }
+  const { dropped } = input;
+  if (dropped !== undefined) {
+    if (!isObject(dropped)) throw new ShapeError('dropped must be an object of counts by reason');
+    for (const [reason, n] of Object.entries(dropped)) {
+      if (!/^[a-z_]{1,40}$/.test(reason)) throw new ShapeError(`dropped: "${reason}" is not a reason name`);
+      if (!Number.isSafeInteger(n) || (n as number) < 0)
+        throw new ShapeError(`dropped.${reason} must be a non-negative integer`);
+    }
+    body.dropped = dropped as Record<string, number>;
   }
   return body;
 }

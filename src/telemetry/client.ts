@@ -156,9 +156,13 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   // Events dropped before start-up because the stored choice said no.
   let deniedEarly = 0;
 
+  // After shutdown() nothing starts again: status() keeps showing the last pipeline's counts.
+  let closed = false;
+
   function start(): void {
     clearTimeout(startTimer);
     unwatchEarly();
+    if (closed) return void (early = null);
     const events = early;
     early = null;
     if (!pipeline && configured && (!decided || (sampled && allowed())))
@@ -364,6 +368,10 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       empty.dropped.opted_out = deniedEarly;
       return empty;
     },
-    shutdown: (shutdownOptions) => flush(shutdownOptions).then(stop),
+    shutdown: (shutdownOptions) =>
+      flush(shutdownOptions).then(() => {
+        closed = true;
+        stop();
+      }),
   };
 }

@@ -360,3 +360,19 @@ describe('privacy options', () => {
     await t.shutdown();
   });
 });
+
+describe('after shutdown()', () => {
+  it('status() and isEnabled() start nothing again: no timer, and the last counts stay', async () => {
+    fakeTimers();
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    t.log('info', 'sent once');
+    await t.shutdown();
+    expect(t.status()).toMatchObject({ sent: 1, enabled: false });
+    expect(t.isEnabled()).toBe(false);
+    t.log('info', 'after shutdown');
+    await t.flush();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(wire.requests).toHaveLength(1);
+  });
+});
