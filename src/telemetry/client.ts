@@ -58,6 +58,17 @@ const NOOP_SPAN: Span = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.rep
 // Spans are timed on the monotonic clock where there is one.
 const clock = (): number => globalThis.performance?.now() ?? Date.now();
 
+/** `navigator.globalPrivacyControl` (Sec-GPC), where the browser has it. */
+function globalPrivacyControl(): boolean {
+  try {
+    return (
+      (globalThis.navigator as { globalPrivacyControl?: unknown } | undefined)?.globalPrivacyControl === true
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Wraps a call so nothing it does can reach the page as an exception (DESIGN.md section 4). */
 function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   return (...args) => {
@@ -122,6 +133,8 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       session = sessionId(newId);
       sampled = inSample(session, options.sampleRate);
       consent = storedConsent();
+      // Global Privacy Control is the user's "no" sent by the browser: it counts until they opt in here.
+      if (consent === 'unknown' && options.respectGpc && globalPrivacyControl()) consent = 'denied';
       if (!sampled || !allowed()) {
         // An opted-out user's early events are dropped and counted; an unsampled session's are not data.
         if (consent === 'denied') {

@@ -103,6 +103,12 @@ export interface TelemetryOptions {
    * @default undefined
    */
   beforeSend?: (record: LogRecord | SpanRecord | MetricRecord, kind: Kind) => object | null | false | void;
+  /**
+   * Treat Global Privacy Control (`navigator.globalPrivacyControl`, sent by the browser on the user's
+   * behalf) as an opt-out until the user opts in through `optIn()`.
+   * @default true
+   */
+  respectGpc?: boolean;
   /** Also add `url` (origin + path, no query) to logs. @default true */
   captureUrl?: boolean;
 }
@@ -173,6 +179,7 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     enabled: o.enabled !== false,
     captureUrl: o.captureUrl !== false,
     compress: o.compress !== false,
+    respectGpc: o.respectGpc !== false,
     consent: o.consent === 'required' ? 'required' : 'granted',
     featureFlag: fn(o.featureFlag, () => true),
     now: fn(o.now, Date.now),

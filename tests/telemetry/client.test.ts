@@ -376,3 +376,34 @@ describe('after shutdown()', () => {
     expect(wire.requests).toHaveLength(1);
   });
 });
+
+describe('Global Privacy Control', () => {
+  const setGpc = (value: boolean | undefined) =>
+    Object.defineProperty(navigator, 'globalPrivacyControl', { configurable: true, get: () => value });
+  afterEach(() => setGpc(undefined));
+
+  it('is an opt-out by default until the user opts in; respectGpc: false ignores it', async () => {
+    setGpc(true);
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    t.log('info', 'not sent');
+    await t.flush();
+    expect(t.consentState()).toBe('denied');
+    expect(wire.requests).toEqual([]);
+    t.optIn();
+    t.log('info', 'after opt-in');
+    await t.flush();
+    expect(messages(wire.bodies)).toEqual(['after opt-in']);
+    await t.shutdown();
+
+    localStorage.clear();
+    const ignoring = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      respectGpc: false,
+    });
+    expect(ignoring.isEnabled()).toBe(true);
+    await ignoring.shutdown();
+  });
+});
