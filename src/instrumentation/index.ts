@@ -10,5 +10,7 @@ export type { FetchOptions, UrlMatcher } from './fetch.js';
 export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions, LoggerThreshold, PerfData } from './logger.js';
 export { withoutTelemetry } from './reentry.js';
+export { trackPageViews } from './page-views.js';
+export type { PageViewOptions } from './page-views.js';
 export { trackWebVitals } from './web-vitals.js';
 export type { VitalMetric, WebVitalsOptions, WebVitalsSource } from './web-vitals.js';
