@@ -56,6 +56,8 @@ export function trackPageViews(telemetry: Telemetry, options: PageViewOptions = 
     const originals = new Map<HistoryMethod, History[HistoryMethod]>();
     const wrappers = new Map<HistoryMethod, History[HistoryMethod]>();
     for (const method of ['pushState', 'replaceState'] as const) {
+      // Called with `history` as `this`, as the page would call it.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       const original = history[method];
       const wrapper = function (this: History, ...args: Parameters<History[HistoryMethod]>) {
         const result = original.apply(this, args);
