@@ -1,6 +1,7 @@
 /** Starts the ingest server: store, handler, listening socket and retention sweeps. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDashboard } from './dashboard/handler.js';
 import { createIngestHandler } from './ingest.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
@@ -18,8 +19,10 @@ export interface RunningServer {
 
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
-  const store = await openStore(options.dataDir);
-  const server = createServer(createIngestHandler(options, store));
+  const dashboard = createDashboard(options);
+  const store = await openStore(options.dataDir, dashboard.onAppend);
+  const ingest = createIngestHandler(options, store);
+  const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -41,6 +44,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
     close() {
       closing ??= new Promise<void>((resolve) => {
         retention.stop();
+        dashboard.close();
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();

@@ -39,11 +39,12 @@ interface FileState {
 }
 
 /**
- * Opens the store at `dataDir`, rebuilding the dedupe sets from the `batch_id` of every stored
+ * Opens the store at `dataDir` (`onAppend` is told after each kind's lines are on disk: the dashboard
+ * index follows the store with it), rebuilding the dedupe sets from the `batch_id` of every stored
  * line, so dedupe survives restarts and matches the disk: if a crash stored a batch's logs but
  * not its metrics, a resend stores just the metrics.
  */
-export async function openStore(dataDir: string): Promise<Store> {
+export async function openStore(dataDir: string, onAppend?: (kind: Kind) => void): Promise<Store> {
   const seen = {} as Record<Kind, Set<string>>;
   for (const kind of KINDS) seen[kind] = await storedBatchIds(dataDir, kind);
   const files = new Map<string, FileState>();
@@ -79,6 +80,8 @@ export async function openStore(dataDir: string): Promise<Store> {
         session_id: body.session?.id ?? null,
         batch_id: body.batchId,
         received_at: new Date(receivedAt).toISOString(),
+        // Kept per line so the dashboard can compare app versions.
+        ...(body.resource ? { resource: body.resource } : {}),
       };
       // Serialised outside the queue, so the queue only does the dedupe check and the I/O.
       const texts = KINDS.map((kind) => toLines(body[kind], extra));
@@ -95,6 +98,7 @@ export async function openStore(dataDir: string): Promise<Store> {
           await appendLines(join(dataDir, kind, `${day}.jsonl`), text);
           seen[kind].add(body.batchId);
           stored[kind] = body[kind].length;
+          onAppend?.(kind);
         }
         return { stored, duplicate };
       });

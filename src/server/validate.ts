@@ -3,6 +3,7 @@
  * is required; every other field of an item is kept as sent. The first problem found is reported
  * with its path (`logs[3].level ...`) so a client developer can fix the sender from the 400 alone.
  */
+import { droppedMetrics } from './dropped.js';
 import type { Kind, LogLevel, LogRecord, MetricRecord, SpanRecord } from '../telemetry/records.js';
 
 /** Most items one batch may carry; the client's batches are far smaller (batchSize 10 by default). */
@@ -58,6 +59,9 @@ function check(input: unknown): ValidBody {
     traces: traces.map(each('traces', checkTrace)),
     metrics: metrics.map(each('metrics', checkMetric)),
   };
+  const drops = droppedMetrics(input.dropped, input.sentAt);
+  if (typeof drops === 'string') throw new ShapeError(drops);
+  body.metrics.push(...drops);
   if (session !== undefined) {
     if (!isObject(session)) throw new ShapeError('session must be an object');
     if (session.id !== undefined && typeof session.id !== 'string') {

@@ -8,7 +8,7 @@ import { batch, cleanup, items, lines, NOW, post, serve } from './harness.js';
 afterEach(cleanup);
 
 describe('storing', () => {
-  it('writes each item as one line with batch_id, session_id and received_at', async () => {
+  it('writes each item as one line with batch_id, session_id, received_at and resource', async () => {
     const server = await serve();
     const res = await post(server.url, batch('batch-1'));
     expect(res.status).toBe(200);
@@ -18,6 +18,7 @@ describe('storing', () => {
       batch_id: 'batch-1',
       session_id: 'session-1',
       received_at: new Date(NOW).toISOString(),
+      resource: { app: 'quiz', version: '1.0.0' },
     };
     expect(await items(server.dataDir, 'logs')).toEqual([
       { timestamp: NOW, level: 'info', message: 'Quiz started', context: { topic: 'Math' }, ...received },
