@@ -14,13 +14,15 @@ const REASON = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The points for an envelope's `dropped`, or a reason string when it is malformed. */
 export function droppedMetrics(dropped: unknown, sentAt: unknown): MetricItem[] | string {
   if (dropped === undefined || dropped === null) return [];
-  if (typeof dropped !== 'object' || Array.isArray(dropped)) return 'dropped must be an object of counts by reason';
+  if (typeof dropped !== 'object' || Array.isArray(dropped))
+    return 'dropped must be an object of counts by reason';
   const entries = Object.entries(dropped);
   if (entries.length > MAX_REASONS) return `dropped has more than ${MAX_REASONS} reasons`;
   const timestamp = typeof sentAt === 'string' || typeof sentAt === 'number' ? sentAt : undefined;
   const items: MetricItem[] = [];
   for (const [reason, count] of entries) {
-    if (!REASON.test(reason)) return `dropped.${reason.slice(0, 64)}: reason must be 1 to 64 of A-Z a-z 0-9 _ . -`;
+    if (!REASON.test(reason))
+      return `dropped.${reason.slice(0, 64)}: reason must be 1 to 64 of A-Z a-z 0-9 _ . -`;
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
       return `dropped.${reason} must be a non-negative integer`;
     }

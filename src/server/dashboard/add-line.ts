@@ -7,7 +7,6 @@ import type { ScannedLine } from './scan.js';
 import type { IndexData } from './store-index.js';
 import { LEVELS, type Level } from './tables.js';
 
-
 export function addLine(data: IndexData, kind: Kind, file: number, line: ScannedLine): void {
   const { item } = line;
   const received = toMs(item.received_at) ?? 0;
@@ -30,7 +29,7 @@ function addLog(data: IndexData, item: Record<string, unknown>, common: Common):
   const logs = data.logs;
   logs.addCommon(common);
   logs.level.push(Math.max(0, LEVELS.indexOf(item.level as Level)));
-  logs.message.push(logs.messages.id(String(item.message ?? '')));
+  logs.message.push(logs.messages.id(str(item.message)));
   const key = errorKey(item);
   if (key === undefined) return logs.group.push(-1);
   const id = logs.groups.id(groupId(key));
@@ -40,23 +39,23 @@ function addLog(data: IndexData, item: Record<string, unknown>, common: Common):
 
 function addMetric(data: IndexData, item: Record<string, unknown>, common: Common): void {
   const metrics = data.metrics;
-  const name = String(item.name ?? '');
+  const name = str(item.name);
   const value = typeof item.value === 'number' ? item.value : NaN;
   metrics.addCommon(common);
   metrics.name.push(metrics.names.id(name));
   metrics.value.push(value);
   if (name === DROPPED_METRIC) {
     const labels = item.labels as Record<string, unknown> | undefined;
-    addDrop(data, common, String(labels?.reason ?? 'unknown'), value);
+    addDrop(data, common, str(labels?.reason, 'unknown'), value);
   }
 }
 
 function addTrace(data: IndexData, item: Record<string, unknown>, common: Common): void {
   const traces = data.traces;
   const row = traces.addCommon(common);
-  traces.name.push(traces.names.id(String(item.name ?? '')));
+  traces.name.push(traces.names.id(str(item.name)));
   traces.duration.push(typeof item.duration === 'number' ? item.duration : NaN);
-  const trace = traces.traceIds.id(String(item.traceId ?? ''));
+  const trace = traces.traceIds.id(str(item.traceId));
   traces.trace.push(trace);
   // Prepend to the trace's list: the head is its newest span.
   const head = trace < traces.head.length ? traces.head.data[trace]! : -1;
@@ -98,4 +97,9 @@ export function toMs(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** `value` when it is a string, else `fallback`: stored lines are outside input. */
+export function str(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : fallback;
 }

@@ -30,11 +30,12 @@ export function errorKey(item: Record<string, unknown>): ErrorKey | undefined {
     const { type, message, stack } = exception as Record<string, unknown>;
     return {
       type: typeof type === 'string' ? type : 'Error',
-      message: typeof message === 'string' ? message : String(item.message ?? ''),
+      message: typeof message === 'string' ? message : typeof item.message === 'string' ? item.message : '',
       frame: topFrame(stack),
     };
   }
-  if (item.level === 'error') return { type: '(error log)', message: String(item.message ?? ''), frame: '' };
+  if (item.level === 'error')
+    return { type: '(error log)', message: typeof item.message === 'string' ? item.message : '', frame: '' };
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 /** The errors view: groups (type + message + top frame) with counts, first/last seen, sessions, latest stack. */
+import type { ErrorsResponse } from './api-types.js';
 import { bucketOf, type Query } from './query.js';
 import { passes } from './rows.js';
 import type { StoreIndex } from './store-index.js';
@@ -15,7 +16,7 @@ interface Group {
   sessions: Set<number>;
 }
 
-export async function errorsView(index: StoreIndex, query: Query): Promise<object> {
+export async function errorsView(index: StoreIndex, query: Query): Promise<ErrorsResponse> {
   const data = index.data;
   const logs = data.logs;
   const { filter, buckets } = query;
@@ -31,7 +32,8 @@ export async function errorsView(index: StoreIndex, query: Query): Promise<objec
       const b = bucketOf(buckets, t);
       if (b >= 0 && b < buckets.count) timeline[b]!++;
       let group = groups.get(id);
-      if (!group) groups.set(id, (group = { id, count: 0, first: t, last: t, latest: i, sessions: new Set() }));
+      if (!group)
+        groups.set(id, (group = { id, count: 0, first: t, last: t, latest: i, sessions: new Set() }));
       group.count++;
       if (t < group.first) group.first = t;
       if (t >= group.last) {
@@ -63,8 +65,8 @@ export async function errorsView(index: StoreIndex, query: Query): Promise<objec
         sessions: g.sessions.size,
         latest: {
           time: g.last,
-          session: data.sessions.values[logs.session.data[g.latest]!],
-          version: data.versions.values[logs.version.data[g.latest]!],
+          session: data.sessions.values[logs.session.data[g.latest]!]!,
+          version: data.versions.values[logs.version.data[g.latest]!]!,
           url: item.url ?? null,
           stack: typeof exception.stack === 'string' ? exception.stack : null,
         },

@@ -11,7 +11,7 @@ import { healthView } from './health.js';
 import { logsView } from './logs.js';
 import { metaView } from './meta.js';
 import { parseQuery } from './query.js';
-import { DEFAULT_STATIC_DIR, serveStatic } from './static.js';
+import { defaultStaticDir, serveStatic } from './static.js';
 import { StoreIndex } from './store-index.js';
 import { traceView, tracesView } from './traces.js';
 import { vitalsView } from './vitals.js';
@@ -35,7 +35,7 @@ export interface Dashboard {
   /** Handles the request when its path is under the dashboard's prefix; false (untouched) otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Pass to `openStore` so the index follows appends. */
-  onAppend(): void;
+  readonly onAppend: () => void;
   close(): void;
 }
 
@@ -52,7 +52,7 @@ const LOGIN_BODY_LIMIT = 4096;
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const base = (options.path ?? '/dashboard').replace(/\/+$/, '');
-  const staticDir = options.staticDir ?? DEFAULT_STATIC_DIR;
+  const staticDir = options.staticDir ?? defaultStaticDir();
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('[pwa-telemetry dashboard]', error));
   const { token } = options;
@@ -60,7 +60,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   // Built at start, in the background: the first API call waits for it, ingest does not.
   index.refresh().catch(onError);
 
-  function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function json(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       ...SECURITY_HEADERS,
@@ -72,7 +77,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     res.end(text);
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, view: string, params: URLSearchParams): Promise<void> {
+  async function api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: string,
+    params: URLSearchParams,
+  ): Promise<void> {
     if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
     if (!authorized(req, token)) return json(res, 401, { error: 'login required' });
     await index.refresh();

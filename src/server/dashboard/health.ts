@@ -1,9 +1,10 @@
 /** The client health view: events received per minute by kind, and drops reported by clients by reason. */
+import type { HealthResponse } from './api-types.js';
 import { bucketOf, bucketsFor, type Query } from './query.js';
 import { passes, type Rows } from './rows.js';
 import type { IndexData } from './store-index.js';
 
-export function healthView(data: IndexData, query: Query): object {
+export function healthView(data: IndexData, query: Query): HealthResponse {
   const { filter } = query;
   // Per minute at least: "events received per minute" needs minute buckets or coarser.
   const buckets = bucketsFor(filter.from, filter.to, 60_000);
@@ -39,7 +40,8 @@ export function healthView(data: IndexData, query: Query): object {
       if (!passes(drops, i, filter)) continue;
       const reason = drops.reason.data[i]!;
       let entry = byReason.get(reason);
-      if (!entry) byReason.set(reason, (entry = { total: 0, values: new Array<number>(buckets.count).fill(0) }));
+      if (!entry)
+        byReason.set(reason, (entry = { total: 0, values: new Array<number>(buckets.count).fill(0) }));
       entry.total += drops.amount.data[i]!;
       const b = bucketOf(buckets, drops.t.data[i]!);
       if (b >= 0 && b < buckets.count) entry.values[b]! += drops.amount.data[i]!;
@@ -50,9 +52,9 @@ export function healthView(data: IndexData, query: Query): object {
     buckets,
     received,
     sessions: sessions.size,
-    versions: [...versions].map((v) => data.versions.values[v] || '(unknown)').sort(),
+    versions: [...versions].map((v) => data.versions.values[v]! || '(unknown)').sort(),
     drops: [...byReason]
-      .map(([reason, entry]) => ({ reason: drops.reasons.values[reason], ...entry }))
+      .map(([reason, entry]) => ({ reason: drops.reasons.values[reason]!, ...entry }))
       .sort((a, b) => b.total - a.total),
     skippedLines: data.skipped,
   };

@@ -1,4 +1,5 @@
 /** The logs view: volume by level over time, and a filtered list paged newest first. */
+import type { LogsResponse } from './api-types.js';
 import { bucketOf, type Query } from './query.js';
 import { passes } from './rows.js';
 import type { StoreIndex } from './store-index.js';
@@ -14,7 +15,7 @@ const lowered = new WeakMap<LogTable, string[]>();
  * `level` (comma-separated levels; all when absent), `q` (case-insensitive text in the message),
  * `page` (0 is the newest page). The volume chart follows `q` but shows every level.
  */
-export async function logsView(index: StoreIndex, query: Query): Promise<object> {
+export async function logsView(index: StoreIndex, query: Query): Promise<LogsResponse> {
   const data = index.data;
   const logs = data.logs;
   const { filter, buckets, params } = query;
@@ -44,18 +45,18 @@ export async function logsView(index: StoreIndex, query: Query): Promise<object>
   const items = await index.items(logs, rows);
   return {
     buckets,
-    volume: LEVELS.map((level, l) => ({ level, values: volume[l] })),
+    volume: LEVELS.map((level, l) => ({ level, values: volume[l]! })),
     total,
     page,
     pageSize: PAGE_SIZE,
     rows: rows.map((i, n) => {
       const item = items[n] ?? {};
       return {
-        time: logs.t.data[i],
-        level: LEVELS[logs.level.data[i]!],
-        message: logs.messages.values[logs.message.data[i]!],
-        session: data.sessions.values[logs.session.data[i]!],
-        version: data.versions.values[logs.version.data[i]!],
+        time: logs.t.data[i]!,
+        level: LEVELS[logs.level.data[i]!]!,
+        message: logs.messages.values[logs.message.data[i]!]!,
+        session: data.sessions.values[logs.session.data[i]!]!,
+        version: data.versions.values[logs.version.data[i]!]!,
         context: item.context ?? null,
         url: item.url ?? null,
         exception: item.exception ?? null,

@@ -1,11 +1,12 @@
 /** What the filters offer: app versions and recent sessions, and the time span of the data. */
+import type { MetaResponse } from './api-types.js';
 import type { IndexData } from './store-index.js';
 import { compareVersions } from './vitals.js';
 
 /** @default 200 sessions, most recently seen first */
 const MAX_SESSIONS = 200;
 
-export function metaView(data: IndexData, auth: boolean): object {
+export function metaView(data: IndexData, auth: boolean): MetaResponse {
   // Dense by session id: one typed-array slot per session beats a Map lookup per row.
   const lastSeen = new Float64Array(data.sessions.size).fill(-Infinity);
   for (const rows of [data.logs, data.metrics, data.traces]) {
@@ -19,7 +20,7 @@ export function metaView(data: IndexData, auth: boolean): object {
     .filter((s) => s !== 0 && lastSeen[s]! > -Infinity)
     .sort((a, b) => lastSeen[b]! - lastSeen[a]!)
     .slice(0, MAX_SESSIONS)
-    .map((s) => ({ id: data.sessions.values[s], lastSeen: lastSeen[s] }));
+    .map((s) => ({ id: data.sessions.values[s]!, lastSeen: lastSeen[s]! }));
   const tables = [data.logs, data.metrics, data.traces];
   const oldest = Math.min(...tables.map((t) => t.minT));
   const newest = Math.max(...tables.map((t) => t.maxT));

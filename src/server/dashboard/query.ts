@@ -50,7 +50,7 @@ export function bucketsFor(from: number, to: number, minStep = 0): Buckets {
   const step = STEPS.find((s) => s >= minStep && span / s <= MAX_BUCKETS) ?? STEPS[STEPS.length - 1]!;
   // Aligned to the step (UTC), so buckets do not shift as "now" moves in live mode.
   const start = Math.floor(from / step) * step;
-  return { start, step, count: Math.max(1, Math.ceil((to - start) / step)) };
+  return { start, step, count: Math.floor((to - start) / step) + 1 };
 }
 
 export function bucketOf(buckets: Buckets, t: number): number {

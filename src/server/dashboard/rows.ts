@@ -64,7 +64,7 @@ export function passes(rows: Rows, i: number, filter: RowFilter): boolean {
   const t = rows.t.data[i]!;
   return (
     t >= filter.from &&
-    t < filter.to &&
+    t <= filter.to &&
     (filter.version === -1 || rows.version.data[i] === filter.version) &&
     (filter.session === -1 || rows.session.data[i] === filter.session)
   );

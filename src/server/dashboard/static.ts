@@ -4,8 +4,15 @@ import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Same depth from src/server/dashboard and dist/server/dashboard: the package root's dist/dashboard. */
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../../dist/dashboard/', import.meta.url));
+/**
+ * The package root's dist/dashboard: at the same depth from src/server/dashboard and from
+ * dist/server/dashboard. Under a test DOM `import.meta.url` may not be a file URL; the working
+ * directory (the project root) stands in then.
+ */
+export function defaultStaticDir(): string {
+  const url = new URL('../../../dist/dashboard/', import.meta.url);
+  return url.protocol === 'file:' ? fileURLToPath(url) : join(process.cwd(), 'dist/dashboard/');
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

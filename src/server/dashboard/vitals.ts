@@ -1,4 +1,5 @@
 /** The web vitals view: p75 over time per app version against web.dev's thresholds, and distributions. */
+import type { VitalsResponse } from './api-types.js';
 import { bucketOf, quantile, sortedOf, type Query } from './query.js';
 import { passes } from './rows.js';
 import type { IndexData } from './store-index.js';
@@ -19,7 +20,7 @@ export function rate(vital: (typeof VITALS)[number], value: number): Rating {
   return value <= vital.good ? 'good' : value <= vital.poor ? 'needs-improvement' : 'poor';
 }
 
-export function vitalsView(data: IndexData, query: Query): object {
+export function vitalsView(data: IndexData, query: Query): VitalsResponse {
   const { filter, buckets } = query;
   const metrics = data.metrics;
   const nameToVital = new Map<number, number>();
@@ -42,7 +43,9 @@ export function vitalsView(data: IndexData, query: Query): object {
   return {
     buckets,
     vitals: VITALS.map((vital, v) => {
-      const versions = [...values[v]!].sort(([a], [b]) => compareVersions(data.versions.values[a]!, data.versions.values[b]!));
+      const versions = [...values[v]!].sort(([a], [b]) =>
+        compareVersions(data.versions.values[a]!, data.versions.values[b]!),
+      );
       const all: number[] = [];
       const byVersion = versions.map(([id, perBucket]) => {
         const flat = sortedOf(perBucket.flat());
