@@ -1,5 +1,8 @@
-/** The `pwa-telemetry` command line: `serve`, `--help`. */
+/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `--help`. */
 import { resolve } from 'node:path';
+import { UsageError } from './cli-args.js';
+import { runStats } from './cli-stats.js';
+import { runTail } from './cli-tail.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 
@@ -9,12 +12,16 @@ export interface CliIo {
   stderr(line: string): void;
   /** Resolves when the server should stop (SIGINT or SIGTERM for the real process). */
   untilStopped(): Promise<void>;
+  /** Whether stdout is a terminal that takes colours (`tail` colours only then). @default false */
+  color?: boolean;
 }
 
 export const USAGE = `Usage: pwa-telemetry <command> [options]
 
 Commands:
-  serve                    run the ingest server (POST /ingest, GET /health)
+  serve                    run the ingest server (POST /ingest, GET /health, /dashboard)
+  stats                    counts, web vitals, top errors and drops (see stats --help)
+  tail                     print events as they are stored (see tail --help)
 
 Options for serve (flags win over the environment):
   --port <n>               TELEMETRY_PORT            default 8787
@@ -36,6 +43,16 @@ export async function runCli(
   if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
     return 0;
+  }
+  const sub = command === 'stats' ? runStats : command === 'tail' ? runTail : undefined;
+  if (sub) {
+    try {
+      return await sub(rest, env, io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.stderr(`pwa-telemetry ${command}: ${error.message} (see pwa-telemetry ${command} --help)`);
+      return 2;
+    }
   }
   if (command !== 'serve') {
     io.stderr(command === undefined ? 'missing command' : `unknown command "${command}"`);
@@ -75,6 +92,7 @@ function processIo(): CliIo {
   return {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
+    color: process.stdout.isTTY === true,
     untilStopped: () =>
       new Promise((done) => {
         const stop = (): void => {
