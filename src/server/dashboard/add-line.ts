@@ -95,6 +95,8 @@ function versionOf(item: Record<string, unknown>): string {
 export function toMs(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
+  const fast = isoMs(value);
+  if (fast !== undefined) return fast;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -102,4 +104,23 @@ export function toMs(value: unknown): number | undefined {
 /** `value` when it is a string, else `fallback`: stored lines are outside input. */
 export function str(value: unknown, fallback = ''): string {
   return typeof value === 'string' ? value : fallback;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.sssZ` (what `toISOString` writes, so nearly every stored time) read by digit
+ * arithmetic: several times faster than Date.parse, which matters for a million lines at start.
+ */
+function isoMs(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return undefined;
+  const d = (i: number): number => s.charCodeAt(i) - 48;
+  const ms = Date.UTC(
+    d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
+    d(5) * 10 + d(6) - 1,
+    d(8) * 10 + d(9),
+    d(11) * 10 + d(12),
+    d(14) * 10 + d(15),
+    d(17) * 10 + d(18),
+    d(20) * 100 + d(21) * 10 + d(22),
+  );
+  return Number.isNaN(ms) ? undefined : ms;
 }

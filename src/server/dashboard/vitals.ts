@@ -1,7 +1,9 @@
 /** The web vitals view: p75 over time per app version against web.dev's thresholds, and distributions. */
-import type { VitalsResponse } from './api-types.js';
-import { bucketOf, quantile, sortedOf, type Query } from './query.js';
+import type { Rating, VitalsResponse, VitalSummary } from './api-types.js';
+import { bucketOf, type Buckets, type Query } from './query.js';
+import { i32, type Column } from './columns.js';
 import { passes } from './rows.js';
+import { quantileIn } from './select.js';
 import type { IndexData } from './store-index.js';
 
 /** web.dev's thresholds: at or under `good` is good, over `poor` is poor, between needs improvement. */
@@ -13,77 +15,93 @@ export const VITALS = [
   { key: 'TTFB', metric: 'web_vital_ttfb', unit: 'ms', good: 800, poor: 1800 },
 ] as const;
 
-export type Rating = 'good' | 'needs-improvement' | 'poor';
+type Vital = (typeof VITALS)[number];
 const HISTOGRAM_BINS = 20;
 
-export function rate(vital: (typeof VITALS)[number], value: number): Rating {
+export function rate(vital: Vital, value: number): Rating {
   return value <= vital.good ? 'good' : value <= vital.poor ? 'needs-improvement' : 'poor';
 }
 
 export function vitalsView(data: IndexData, query: Query): VitalsResponse {
   const { filter, buckets } = query;
   const metrics = data.metrics;
-  const nameToVital = new Map<number, number>();
+  // Metric name id → vital index, dense, so the per-row lookup is an array read.
+  const vitalOf = new Int8Array(metrics.names.size).fill(-1);
   for (const [v, vital] of VITALS.entries()) {
     const id = metrics.names.find(vital.metric);
-    if (id !== -1) nameToVital.set(id, v);
+    if (id !== -1) vitalOf[id] = v;
   }
-  // values[vital][version][bucket]: plain arrays, filled in one pass over the metric rows.
-  const values = VITALS.map(() => new Map<number, number[][]>());
+  // The rows of each vital that pass the filter, as typed arrays (no boxed numbers per sample).
+  const rows = VITALS.map(() => i32());
   if (!filter.none) {
     for (let i = 0; i < metrics.count; i++) {
-      const v = nameToVital.get(metrics.name.data[i]!);
-      if (v === undefined || !passes(metrics, i, filter)) continue;
-      const version = metrics.version.data[i]!;
-      let perBucket = values[v]!.get(version);
-      if (!perBucket) values[v]!.set(version, (perBucket = Array.from({ length: buckets.count }, () => [])));
-      perBucket[bucketOf(buckets, metrics.t.data[i]!)]?.push(metrics.value.data[i]!);
+      const v = vitalOf[metrics.name.data[i]!]!;
+      if (v !== -1 && passes(metrics, i, filter)) rows[v]!.push(i);
     }
   }
-  return {
-    buckets,
-    vitals: VITALS.map((vital, v) => {
-      const versions = [...values[v]!].sort(([a], [b]) =>
-        compareVersions(data.versions.values[a]!, data.versions.values[b]!),
-      );
-      const all: number[] = [];
-      const byVersion = versions.map(([id, perBucket]) => {
-        const flat = sortedOf(perBucket.flat());
-        for (const value of flat) all.push(value);
-        return {
-          version: data.versions.values[id] || '(unknown)',
-          count: flat.length,
-          p75: quantile(flat, 0.75),
-          series: perBucket.map((b) => quantile(sortedOf(b), 0.75)),
-        };
-      });
-      const sorted = sortedOf(all);
-      const p75 = quantile(sorted, 0.75);
-      return {
-        ...vital,
-        count: sorted.length,
-        p75,
-        rating: p75 === null ? null : rate(vital, p75),
-        ratings: ratings(vital, sorted),
-        byVersion,
-        histogram: histogram(vital.poor * 2, sorted),
-      };
-    }),
-  };
+  return { buckets, vitals: VITALS.map((vital, v) => summarise(data, vital, rows[v]!, buckets)) };
 }
 
-function ratings(vital: (typeof VITALS)[number], sorted: Float64Array): Record<Rating, number> {
-  const out = { good: 0, 'needs-improvement': 0, poor: 0 };
-  for (const value of sorted) out[rate(vital, value)]++;
-  return out;
-}
-
-/** Counts in HISTOGRAM_BINS equal bins over [0, max); the last bin also holds everything above. */
-function histogram(max: number, sorted: Float64Array): { edges: number[]; counts: number[] } {
-  const width = max / HISTOGRAM_BINS;
+function summarise(data: IndexData, vital: Vital, rows: Column<Int32Array>, buckets: Buckets): VitalSummary {
+  const metrics = data.metrics;
+  const n = rows.length;
+  const all = new Float64Array(n);
+  for (let k = 0; k < n; k++) all[k] = metrics.value.data[rows.data[k]!]!;
+  const ratings = { good: 0, 'needs-improvement': 0, poor: 0 };
+  const width = (vital.poor * 2) / HISTOGRAM_BINS;
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const value of sorted) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(value / width)))]!++;
-  return { edges: counts.map((_, i) => i * width), counts };
+  for (const value of all) {
+    ratings[value <= vital.good ? 'good' : value <= vital.poor ? 'needs-improvement' : 'poor']++;
+    counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(value / width)))]!++;
+  }
+  const p75 = quantileIn(all, 0, n, 0.75);
+
+  // Group samples by (version, bucket) with a counting sort into one array, then select per segment.
+  const seen = new Uint8Array(data.versions.size);
+  for (let k = 0; k < n; k++) seen[metrics.version.data[rows.data[k]!]!] = 1;
+  const versionIds = [...seen.keys()]
+    .filter((id) => seen[id] === 1)
+    .sort((a, b) => compareVersions(data.versions.values[a]!, data.versions.values[b]!));
+  const slot = new Int32Array(data.versions.size).fill(-1);
+  for (const [k, id] of versionIds.entries()) slot[id] = k;
+  const groups = versionIds.length * buckets.count;
+  const keys = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const row = rows.data[k]!;
+    keys[k] = slot[metrics.version.data[row]!]! * buckets.count + bucketOf(buckets, metrics.t.data[row]!);
+  }
+  const starts = new Int32Array(groups + 1);
+  for (let k = 0; k < n; k++) starts[keys[k]! + 1]!++;
+  for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
+  const grouped = new Float64Array(n);
+  const fill = starts.slice(0, groups);
+  for (let k = 0; k < n; k++) grouped[fill[keys[k]!]!++] = metrics.value.data[rows.data[k]!]!;
+
+  const byVersion = versionIds.map((id, k) => {
+    const lo = starts[k * buckets.count]!;
+    const hi = starts[(k + 1) * buckets.count]!;
+    const series: (number | null)[] = [];
+    for (let b = 0; b < buckets.count; b++) {
+      const g = k * buckets.count + b;
+      series.push(quantileIn(grouped, starts[g]!, starts[g + 1]!, 0.75));
+    }
+    // The per-bucket selections only reorder within buckets: the version's segment is still its own.
+    return {
+      version: data.versions.values[id] || '(unknown)',
+      count: hi - lo,
+      p75: quantileIn(grouped, lo, hi, 0.75),
+      series,
+    };
+  });
+  return {
+    ...vital,
+    count: n,
+    p75,
+    rating: p75 === null ? null : rate(vital, p75),
+    ratings,
+    byVersion,
+    histogram: { edges: counts.map((_, i) => i * width), counts },
+  };
 }
 
 /** Numeric-aware version order: 1.10.0 after 1.9.0. */
