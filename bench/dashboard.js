@@ -6,7 +6,8 @@
  * first render in Chromium (navigation to "updated", min–max), the server's memory, and the size of
  * the dashboard bundle (dist/dashboard, `npm run build:dashboard`). Prints a Markdown section.
  *
- * LINES (default 1,000,000) changes the volume; RUNS (default 5) the repetitions.
+ * LINES (default 1,000,000) changes the volume; RUNS (default 5) the repetitions; SCREENSHOT=<png>
+ * also saves a screenshot of the vitals view (SCREENSHOT_VIEW for another) of this data.
  */
 import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -208,6 +209,14 @@ try {
       await page.close();
     }
     render.push([view, times]);
+  }
+  // SCREENSHOT=docs/dashboard.png: the image the README shows, of this data.
+  if (process.env.SCREENSHOT) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${server.url}/dashboard/#${process.env.SCREENSHOT_VIEW || 'vitals'}?range=all`);
+    await page.waitForSelector('#status[data-ready]');
+    await page.screenshot({ path: process.env.SCREENSHOT });
+    await page.close();
   }
   await browser.close();
   await server.close();
