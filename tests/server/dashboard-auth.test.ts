@@ -1,5 +1,6 @@
 // @vitest-environment node
 /** Dashboard access when the server has a token: login cookie or header, never readable cross-origin. */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, serve } from './harness.js';
 
@@ -52,9 +53,22 @@ describe('dashboard access', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('is open without a token, like the ingest endpoint', async () => {
+  it('is open without a token on a local address only (no DNS rebinding)', async () => {
     const server = await serve();
     expect((await fetch(`${server.url}/dashboard/api/meta`)).status).toBe(200);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      // fetch() will not send a forged Host header; node:http will.
+      const req = request(
+        `${server.url}/dashboard/api/meta`,
+        { headers: { Host: 'evil.example:80' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject).end();
+    });
+    expect(rebound).toBe(403);
   });
 
   it('redirects /dashboard to /dashboard/ and serves nothing outside its folder', async () => {

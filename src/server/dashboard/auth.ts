@@ -56,3 +56,20 @@ function readCookie(header: string | undefined, name: string): string | undefine
   }
   return undefined;
 }
+
+/**
+ * Without a token, the dashboard answers only requests addressed to an IP literal or `localhost`:
+ * a page on another site could otherwise point its own host name at 127.0.0.1 (DNS rebinding) and
+ * read the API as same-origin. Serving it under a real host name needs a token.
+ */
+export function localHost(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  if (host === undefined) return true;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  return name === 'localhost' || name.endsWith('.localhost') || name.startsWith('[') || /^[\d.]+$/.test(name);
+}

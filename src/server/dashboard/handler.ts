@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from '../auth.js';
-import { authorized, clearedCookie, sameOrigin, sessionCookie } from './auth.js';
+import { authorized, clearedCookie, localHost, sameOrigin, sessionCookie } from './auth.js';
 import { errorsView } from './errors.js';
 import { healthView } from './health.js';
 import { logsView } from './logs.js';
@@ -85,6 +85,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   ): Promise<void> {
     if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
     if (!authorized(req, token)) return json(res, 401, { error: 'login required' });
+    if (token === undefined && !localHost(req)) {
+      return json(res, 403, { error: 'set a token to use the dashboard under a host name' });
+    }
     await index.refresh();
     const data = index.data;
     const query = parseQuery(params, data, now());
