@@ -151,15 +151,13 @@ window.addEventListener('hashchange', () => {
 });
 
 async function start(): Promise<void> {
-  try {
-    await loadMeta();
-  } catch (error) {
-    if (error instanceof LoginRequired) return showLogin();
-    status.textContent = `error: ${(error as Error).message}`;
-    return;
-  }
   applyLive();
-  await render();
+  // The filter choices and the view load side by side: the first render does not wait for meta.
+  const meta = loadMeta().catch((error: unknown) => {
+    // The view's own request shows the login form; any other failure only leaves the lists empty.
+    if (!(error instanceof LoginRequired)) status.textContent = `error: ${(error as Error).message}`;
+  });
+  await Promise.all([meta, render()]);
 }
 
 void start();
