@@ -30,6 +30,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
       resolve();
     });
   });
+  dashboard.start();
   const retention = startRetention(options);
   // Awaited so a caller (or test) sees expired files gone once the server is up.
   await retention.firstSweep;

@@ -57,6 +57,7 @@ export function telemetry(options: TelemetryPluginOptions = {}): Plugin {
     const dashboard = createDashboard({ ...serverOptions, path: dashboardPath });
     const store = await openStore(serverOptions.dataDir, dashboard.onAppend);
     const ingest = createIngestHandler(serverOptions, store);
+    dashboard.start();
     const retention = startRetention(serverOptions);
     httpServer?.once('close', () => {
       retention.stop();

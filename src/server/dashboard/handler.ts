@@ -36,6 +36,11 @@ export interface Dashboard {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Pass to `openStore` so the index follows appends. */
   readonly onAppend: () => void;
+  /**
+   * Builds the index in the background. Called once the server listens, so the store's own start-up
+   * scan does not share the CPU with it; an API call made before it ends waits for it.
+   */
+  start(): void;
   close(): void;
 }
 
@@ -57,8 +62,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const onError = options.onError ?? ((error: unknown) => console.error('[pwa-telemetry dashboard]', error));
   const { token } = options;
   const index = new StoreIndex(options.dataDir);
-  // Built at start, in the background: the first API call waits for it, ingest does not.
-  index.refresh().catch(onError);
 
   function json(
     res: ServerResponse,
@@ -131,6 +134,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return {
     index,
     onAppend: () => index.notify(),
+    start: () => void index.refresh().catch(onError),
     close: () => index.close(),
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
