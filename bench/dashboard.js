@@ -139,7 +139,9 @@ async function bundleSize() {
   return { raw: raw + html.size, gz };
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'pwa-telemetry-dash-bench-'));
+// KEEP_DIR=<path>: generate there and keep it (to profile or re-run on the same data).
+const keep = process.env.KEEP_DIR;
+const dir = keep ?? (await mkdtemp(join(tmpdir(), 'pwa-telemetry-dash-bench-')));
 const now = Date.now();
 try {
   let t0 = performance.now();
@@ -254,5 +256,5 @@ try {
   ];
   console.log(out.join('\n'));
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  if (!keep) await rm(dir, { recursive: true, force: true });
 }

@@ -91,11 +91,20 @@ function versionOf(item: Record<string, unknown>): string {
   return typeof version === 'string' ? version : '';
 }
 
+let lastIso = '';
+let lastMs: number | undefined;
+
 /** Epoch ms from a number or an ISO string; undefined for anything else. */
 export function toMs(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
+  // `received_at` is the same on every line of a batch, and so are many timestamps of one flush.
+  if (value === lastIso) return lastMs;
   const fast = isoMs(value);
+  if (fast !== undefined) {
+    lastIso = value;
+    lastMs = fast;
+  }
   if (fast !== undefined) return fast;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;

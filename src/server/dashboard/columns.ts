@@ -34,13 +34,19 @@ export const i32 = (): Column<Int32Array> => new Column((n) => new Int32Array(n)
 export class Interner {
   private readonly ids = new Map<string, number>();
   readonly values: string[] = [];
+  // Lines of one batch are adjacent and share session and version: most lookups repeat the last one.
+  private last: string | undefined;
+  private lastId = -1;
   id(value: string): number {
+    if (value === this.last) return this.lastId;
     let id = this.ids.get(value);
     if (id === undefined) {
       id = this.values.length;
       this.ids.set(value, id);
       this.values.push(value);
     }
+    this.last = value;
+    this.lastId = id;
     return id;
   }
   /** The id of a string already seen, or -1. */
