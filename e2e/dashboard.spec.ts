@@ -143,6 +143,16 @@ test('every view renders the stored numbers, behind a login', async ({ page }, t
     await expect(page.getByTestId('log-total')).toHaveText('1');
     await expect(page.locator('table.logs tbody tr')).toContainText('Quiz started');
     await shot(page, testInfo, 'logs');
+    // A row's session link narrows every view to that session.
+    const rendered = await page.locator('#status').getAttribute('data-ready');
+    await page.click('table.logs tbody tr a');
+    await expect(page.locator('#status')).not.toHaveAttribute('data-ready', rendered!);
+    await expect(page.locator('input[name="session"]')).toHaveValue('session-one');
+    await page.fill('[data-testid="log-search"] input[name="q"]', '');
+    await page.click('[data-testid="log-search"] button');
+    await expect(page.getByTestId('log-total')).toHaveText('4');
+    await page.fill('input[name="session"]', '');
+    await page.locator('input[name="session"]').dispatchEvent('change');
 
     await view(page, 'errors');
     await expect(page.getByTestId('error-total')).toHaveText('3');
@@ -170,6 +180,9 @@ test('every view renders the stored numbers, behind a login', async ({ page }, t
     await page.fill('input[name="session"]', 'session-two');
     await page.locator('input[name="session"]').dispatchEvent('change');
     await expect(page.getByTestId('health-total')).toHaveText('3');
+
+    await page.click('#logout');
+    await expect(page.locator('#login')).toBeVisible();
   } finally {
     await server.close();
   }

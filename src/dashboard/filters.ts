@@ -41,6 +41,16 @@ export function readState(): State {
 }
 
 export function writeState(state: State): void {
+  const hash = hashOf(state);
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+}
+
+/** A link to `state` with some shared filters changed (a session in a log row, say). */
+export function linkTo(state: State, change: Partial<Pick<State, 'view' | 'session' | 'version'>>): string {
+  return hashOf({ ...state, ...change, extra: change.view ? new URLSearchParams() : state.extra });
+}
+
+function hashOf(state: State): string {
   const params = new URLSearchParams();
   if (state.range !== '24h') params.set('range', state.range);
   if (state.version) params.set('version', state.version);
@@ -48,8 +58,7 @@ export function writeState(state: State): void {
   if (state.live) params.set('live', '1');
   for (const [k, v] of state.extra) params.set(k, v);
   const query = params.toString();
-  const hash = `#${state.view}${query ? `?${query}` : ''}`;
-  if (location.hash !== hash) history.replaceState(null, '', hash);
+  return `#${state.view}${query ? `?${query}` : ''}`;
 }
 
 /** The API query for the state, the time range ending now. */

@@ -53,6 +53,15 @@ async function loadMeta(): Promise<void> {
   const meta = await api<MetaResponse>('meta', new URLSearchParams());
   const select = filters.elements.namedItem('version') as HTMLSelectElement;
   select.innerHTML = `<option value="">all</option>${meta.versions.map((v) => `<option>${esc(v)}</option>`).join('')}`;
+  if (meta.auth && !document.querySelector('#logout')) {
+    const button = document.createElement('button');
+    button.id = 'logout';
+    button.textContent = 'Log out';
+    button.addEventListener('click', () => {
+      void fetch('logout', { method: 'POST', credentials: 'same-origin' }).then(() => location.reload());
+    });
+    document.querySelector('header')!.append(button);
+  }
   document.querySelector('#sessions')!.innerHTML = meta.sessions
     .map((s) => `<option value="${esc(s.id)}">`)
     .join('');

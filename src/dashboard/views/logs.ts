@@ -1,7 +1,7 @@
 /** Logs: volume by level over time, and a searchable list paged newest first. */
 import { api } from '../api.js';
 import { timeChart } from '../chart.js';
-import { apiParams, type State } from '../filters.js';
+import { apiParams, linkTo, type State } from '../filters.js';
 import { count, esc, field, fields, time } from '../format.js';
 import type { LogsResponse } from '../../server/dashboard/api-types.js';
 
@@ -30,7 +30,7 @@ export async function renderLogs(
       </form>
       <p class="muted"><span data-testid="log-total">${count(data.total)}</span> matching logs${data.total ? ` · showing ${count(first + 1)}–${count(first + data.rows.length)}` : ''}</p>
       <table class="logs"><thead><tr><th>time</th><th>level</th><th>message</th><th>session</th><th>version</th></tr></thead>
-      <tbody>${data.rows.map(row).join('')}</tbody></table>
+      <tbody>${data.rows.map((r) => row(r, linkTo(state, { session: r.session }))).join('')}</tbody></table>
       <div class="pager">
         <button data-page="${data.page - 1}" ${data.page === 0 ? 'disabled' : ''}>Newer</button>
         <button data-page="${data.page + 1}" ${first + data.rows.length >= data.total ? 'disabled' : ''}>Older</button>
@@ -54,10 +54,10 @@ export async function renderLogs(
   }
 }
 
-function row(r: LogsResponse['rows'][number]): string {
+function row(r: LogsResponse['rows'][number], sessionLink: string): string {
   const detail = { context: r.context, url: r.url, exception: r.exception, traceId: r.traceId };
   return `<tr class="level-${esc(r.level)}">
     <td class="nowrap">${time(r.time)}</td><td><span class="level">${esc(r.level)}</span></td>
     <td><details><summary>${esc(r.message)}</summary><pre>${esc(JSON.stringify(detail, null, 2))}</pre></details></td>
-    <td class="mono" title="${esc(r.session)}">${esc(r.session.slice(0, 12))}</td><td>${esc(r.version)}</td></tr>`;
+    <td class="mono"><a href="${esc(sessionLink)}" title="only session ${esc(r.session)}">${esc(r.session.slice(0, 12))}</a></td><td>${esc(r.version)}</td></tr>`;
 }

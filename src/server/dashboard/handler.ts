@@ -125,7 +125,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return void res.end();
     }
     if (rel === '/login') return login(req, res);
-    if (rel === '/logout') return json(res, 200, { status: 'ok' }, { 'Set-Cookie': clearedCookie(base) });
+    if (rel === '/logout') {
+      if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+      return json(res, 200, { status: 'ok' }, { 'Set-Cookie': clearedCookie(base) });
+    }
     if (rel.startsWith('/api/')) return api(req, res, rel.slice(5), url.searchParams);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     return serveStatic(res, staticDir, rel.slice(1), SECURITY_HEADERS);
