@@ -18,6 +18,8 @@ export const FLUSH_EVENTS = 1_000;
 export const FLUSH_OPTIONS = Object.freeze({
   batchSize: 100_000,
   maxQueuedEvents: 100_000,
+  // The runs log the same message 1,000 times each, 11,000 times a minute: not a storm to protect from.
+  maxRepeatsPerMinute: 1e9,
   persistDelayMs: 600_000,
   flushIntervalMs: 600_000,
 });

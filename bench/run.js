@@ -3,6 +3,7 @@
 //   2. hot path in Node: log()/metric() calls per second, enabled and disabled (child: bench/node-hot.js)
 //   3. memory bound: 1,000,000 log() calls while offline (child: bench/node-memory.js)
 //   4. Chromium: hot path in a real page, and the main-thread cost of flushing 1,000 events (bench/browser.js)
+//   5. Chromium: delivery under load, its own section (bench/delivery.js)
 // No request leaves 127.0.0.1.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BUDGET_BYTES, measureSizes } from '../scripts/size.js';
 import { CHROMIUM_ARGS, FLUSH_RUNS, runBrowser } from './browser.js';
+import { deliveryMarkdown, runDelivery, spliceDelivery } from './delivery.js';
 import {
   HOT_CASES,
   HOT_ENDPOINT,
@@ -271,6 +273,8 @@ async function main() {
   if (browser.offHostRequests.length > 0) {
     throw new Error(`requests beyond 127.0.0.1: ${browser.offHostRequests.join(', ')}`);
   }
+  console.log('bench: delivery under load in Chromium');
+  const delivery = await runDelivery();
   const seconds = (performance.now() - t0) / 1000;
   const md = markdown({
     started,
@@ -282,7 +286,7 @@ async function main() {
     memory,
     browser,
   });
-  writeFileSync(outFile, md);
+  writeFileSync(outFile, spliceDelivery(md, deliveryMarkdown(delivery)));
   console.log(
     JSON.stringify(
       {

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { echoBody } from '../scripts/echo.js';
 
 /** One request that reached `/ingest`, as the browser sent it. */
@@ -17,6 +18,8 @@ export interface IngestRequest {
   contentType: string | undefined;
   /** The `X-Telemetry-Token` header, if any. */
   tokenHeader: string | undefined;
+  /** `gzip` when the client compressed the body. */
+  encoding?: string;
   /** The body parsed as JSON, or null when it was not JSON. */
   body: Record<string, unknown> | null;
   bytes: number;
@@ -82,9 +85,11 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseJson(body: Buffer): Record<string, unknown> | null {
+/** The body as JSON (gunzipped first when the client compressed it), or null. */
+function parseJson(body: Buffer, encoding: string | undefined): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
+    const text = (encoding === 'gzip' ? gunzipSync(body) : body).toString('utf8');
+    const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
@@ -150,7 +155,8 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
       method: req.method ?? '',
       contentType: req.headers['content-type'],
       tokenHeader: req.headers['x-telemetry-token'] as string | undefined,
-      body: parseJson(body),
+      body: parseJson(body, req.headers['content-encoding']),
+      encoding: req.headers['content-encoding'],
       bytes: body.length,
       status: 0,
       forwarded: false,

@@ -163,7 +163,20 @@ test('a fetch span carries the traceparent the server saw', async ({ page, app, 
   expect(spans[0]).not.toHaveProperty('parentSpanId');
   expect(spans[0]!.duration as number).toBeGreaterThan(0);
 
-  // Telemetry's own sends are never traced: the only span is the API call.
+  // Telemetry's own sends are never traced. A span about a send would be recorded when it answers and
+  // go out with the next send: make two more sends, each carrying a log, then the only span is still
+  // the API call.
+  for (const n of [1, 2]) {
+    await page.evaluate(async (i) => {
+      window.__telemetry.log('info', `after the span ${i}`);
+      await window.__telemetry.flush();
+    }, n);
+  }
+  await expect
+    .poll(async () =>
+      (await ingest.lines('logs')).filter((l) => String(l.message).startsWith('after the span')),
+    )
+    .toHaveLength(2);
   expect(await ingest.lines('traces')).toHaveLength(1);
   // The logger forwarded the app's own log line about the answer.
   await expect

@@ -40,9 +40,11 @@ test('the app is installable, caches its shell and works offline', async ({ page
     .toMatchObject({ enabled: true, storage: 'indexeddb', buffered: 0 });
   await expect.poll(() => page.evaluate(() => window.__telemetry.status().queued)).toBeGreaterThan(0);
 
-  // And it catches up once back online.
+  // And it catches up once back online. A page loaded while Playwright emulates offline never hears
+  // `online`: the worker's Background Sync delivers, taking the live page's open entry once it is
+  // OPEN_GRACE_MS old (src/telemetry/outbox-ops.ts), on its next look 5 s later.
   await context.setOffline(false);
   await expect
-    .poll(async () => (await ingest.lines('logs')).map((l) => l.message))
+    .poll(async () => (await ingest.lines('logs')).map((l) => l.message), { timeout: 30_000 })
     .toEqual(['Button clicked']);
 });

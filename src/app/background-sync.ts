@@ -62,11 +62,11 @@ export async function requestDrainSync(
  * listeners and the timer.
  */
 export function watchDrainSync(
-  telemetry: Pick<Telemetry, 'isEnabled' | 'status'>,
+  telemetry: Pick<Telemetry, 'isConfigured' | 'status'>,
   registration: Promise<ServiceWorkerRegistration | undefined>,
 ): () => void {
   try {
-    if (!telemetry.isEnabled() || typeof window === 'undefined' || typeof document === 'undefined') {
+    if (!telemetry.isConfigured() || typeof window === 'undefined' || typeof document === 'undefined') {
       return () => {};
     }
     // Kept once known, so a hide can register synchronously: the page may not live to await anything.

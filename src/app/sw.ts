@@ -12,7 +12,8 @@
  */
 import { createTelemetry, fromViteEnv } from '../telemetry/index.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
-import { DRAIN_SYNC_TAG } from './background-sync.js';
+import { DRAIN_SYNC_TAG, requestDrainSync } from './background-sync.js';
+import { drainUntilEmpty } from './drain-outbox.js';
 import { FEATURES } from './features.js';
 
 /** Set by vite.config.ts at build time: URLs to precache, and a hash of their contents. */
@@ -136,16 +137,23 @@ worker.addEventListener('fetch', (event) => {
   event.respondWith(request.mode === 'navigate' ? networkFirst(request) : cacheFirst(request));
 });
 
+/** How long one sync event waits for batches that are due later (a backoff, an unload lease). */
+const SYNC_BUDGET_MS = 90_000;
+const RECHECK_MS = 5_000;
+
 /**
  * Delivers what the pages left in the outbox. The worker records nothing of its own, so it only needs
  * the build's switch, endpoint and token: the feature flag's per-user part (BETA users, from
- * localStorage, which workers lack) and sampling were decided by the pages that queued the events, and
- * an opted-out user's outbox was cleared when they opted out.
+ * localStorage, which workers lack) and sampling were decided by the pages that queued the events; an
+ * opted-out user's choice is stored beside the outbox, where the worker's client reads it before
+ * every send.
  *
- * One flush claims and sends every due batch. Batches a live page has claimed are that page's to
- * finish. It rejects when a send failed (network or server down), so the browser retries the sync.
+ * It resolves only once the outbox is empty. Batches that are due later (a retry backoff, a
+ * Retry-After pause, a dead page's unload lease) are waited for within SYNC_BUDGET_MS; past that, or
+ * when sends keep failing, it rejects, so the browser fires the sync again later. On the browser's
+ * last try the worker registers a new sync, so the outbox is never left without one.
  */
-async function drainOutbox(): Promise<void> {
+async function drainOutbox(lastChance: boolean): Promise<void> {
   const client = createTelemetry({
     ...fromViteEnv(import.meta.env),
     app: APP_NAME,
@@ -156,16 +164,25 @@ async function drainOutbox(): Promise<void> {
   });
   if (!client.isEnabled()) return;
   try {
-    await client.flush();
-    const { lastError, pausedUntil } = client.status();
-    if (lastError !== null || pausedUntil !== null) {
-      throw new Error(`telemetry outbox not drained: ${lastError ?? 'server asked to wait'}`);
-    }
+    await drainUntilEmpty(client, { budgetMs: SYNC_BUDGET_MS, recheckMs: RECHECK_MS });
+  } catch (error) {
+    if (lastChance) await renewSync();
+    throw error;
   } finally {
     await client.shutdown();
   }
 }
 
+/** Registers the drain sync again from the worker (the browser gives up on a sync after a few tries). */
+async function renewSync(): Promise<void> {
+  try {
+    const registration = (self as unknown as { registration?: ServiceWorkerRegistration }).registration;
+    await requestDrainSync(registration);
+  } catch {
+    // nothing more the worker can do: the next page load drains
+  }
+}
+
 worker.addEventListener('sync', (event) => {
-  if (event.tag === DRAIN_SYNC_TAG) event.waitUntil(drainOutbox());
+  if (event.tag === DRAIN_SYNC_TAG) event.waitUntil(drainOutbox(event.lastChance));
 });

@@ -59,7 +59,7 @@ export function captureConsole(telemetry: Telemetry, options: CaptureConsoleOpti
   const target = globalThis.console as unknown as Record<string, unknown> | undefined;
   // A disabled client must cost nothing: no listeners, no patched globals (DESIGN.md section 4).
   // Call this after configure()/optIn(); it installs nothing while telemetry is off.
-  if (!telemetry.isEnabled()) return () => {};
+  if (!telemetry.isConfigured()) return () => {};
   if (installed || !target) return () => {};
   installed = true;
   let active = true;

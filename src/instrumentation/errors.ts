@@ -66,7 +66,7 @@ export function captureErrors(telemetry: Telemetry, options: CaptureErrorsOption
   const target = globalThis as unknown as Partial<EventTarget>;
   // A disabled client must cost nothing: no listeners, no patched globals (DESIGN.md section 4).
   // Call this after configure()/optIn(); it installs nothing while telemetry is off.
-  if (!telemetry.isEnabled()) return () => {};
+  if (!telemetry.isConfigured()) return () => {};
   if (typeof target.addEventListener !== 'function' || capturing.has(telemetry)) return () => {};
   capturing.add(telemetry);
   const windowMs = positive(options.dedupeWindowMs, 1000);

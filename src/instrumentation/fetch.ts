@@ -74,7 +74,7 @@ export function instrumentFetch(telemetry: Telemetry, options: FetchOptions = {}
   const original = globalThis.fetch;
   // A disabled client must cost nothing: no listeners, no patched globals (DESIGN.md section 4).
   // Call this after configure()/optIn(); it installs nothing while telemetry is off.
-  if (!telemetry.isEnabled()) return () => {};
+  if (!telemetry.isConfigured()) return () => {};
   if (installed || typeof original !== 'function') return () => {};
   installed = true;
   let active = true;

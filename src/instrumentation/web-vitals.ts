@@ -190,7 +190,7 @@ function defaultHub(attribution: boolean): Hub {
  */
 export function trackWebVitals(telemetry: Telemetry, options: WebVitalsOptions = {}): () => void {
   try {
-    if (!telemetry.isEnabled()) return () => {};
+    if (!telemetry.isConfigured()) return () => {};
     const key = options.source ?? DEFAULT_SOURCE;
     let hub = hubs.get(key);
     if (!hub) {

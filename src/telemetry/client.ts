@@ -1,5 +1,6 @@
 import { resolveOptions, type TelemetryOptions } from './config.js';
-import { inSample, isOptedOut, sessionId, setOptedOut } from './consent.js';
+import { inSample, sessionId, storeConsent, storedConsent, type ConsentState } from './consent.js';
+import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { exceptionInfo, pageUrl, sanitizeAttributes, sanitizeMessage } from './privacy.js';
 import { hexId, type ExceptionInfo, type LogLevel, type SpanRecord } from './records.js';
@@ -25,12 +26,31 @@ export interface Telemetry {
   trace(name: string, durationMs: number, attributes?: Record<string, unknown>): void;
   startSpan(name: string, attributes?: Record<string, unknown>, options?: SpanOptions): Span;
   exception(error: unknown, context?: Record<string, unknown>): void;
-  flush(): Promise<void>;
+  /** Sends what is buffered and queued; resolves when done, or after `timeoutMs` whatever the network does. */
+  flush(options?: FlushOptions): Promise<void>;
+  /** The user says no: stops at once, clears the outbox, in every tab and the service worker. */
   optOut(): void;
+  /** The user says yes (needed first with `consent: 'required'`). */
   optIn(): void;
+  /** The stored choice: 'unknown' until `optIn()` or `optOut()`. */
+  consentState(): ConsentState;
+  /** Recording now: configured, in the sample, and consent allows it. */
   isEnabled(): boolean;
+  /**
+   * Could record: the env switch, the feature flag, an endpoint and the sample say yes; consent decides
+   * the rest. Instrumentations install on this, so they work as soon as the user opts in.
+   */
+  isConfigured(): boolean;
+  /** The tab's session id ('' when the client is off). */
+  getSessionId(): string;
   status(): TelemetryStatus;
-  shutdown(): Promise<void>;
+  /** Flushes (within `timeoutMs` if given), then removes listeners and timers. */
+  shutdown(options?: FlushOptions): Promise<void>;
+}
+
+export interface FlushOptions {
+  /** Resolve by then, whatever the network does (what is unsent stays in the outbox). @default no limit */
+  timeoutMs?: number;
 }
 
 const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
@@ -66,16 +86,88 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     // a flag that throws is off
   }
   const configured = options.enabled && flagOn && options.endpoint !== undefined;
-  const session = configured ? sessionId(newId) : '';
-  const sampled = configured && inSample(session, options.sampleRate);
-  let optedOut = configured && isOptedOut();
+  // Storage is read after start-up, not on the caller's task (localStorage and sessionStorage can
+  // cost a synchronous IPC in Chromium): until then events wait in memory, and nothing is stored or
+  // sent before the user's choice and the sampling decision are known (`decide`).
+  let decided = !configured;
+  let session = '';
+  let sampled = options.sampleRate >= 1;
+  let consent: ConsentState = 'unknown';
   let pipeline: Pipeline | null = null;
+  let optingIn = false;
   // The current pipeline, or the last one after shutdown or opt-out, so status() still shows what it
   // sent and dropped.
   let last: Pipeline | null = null;
+  /** Recording is allowed: the user agreed, or was not asked and consent is not required. */
+  const allowed = (): boolean =>
+    consent === 'granted' || (consent === 'unknown' && options.consent === 'granted');
+
+  /** Reads the session, the sample and the stored choice once; stops a pipeline that may not run. */
+  function decide(): boolean {
+    if (!decided) {
+      decided = true;
+      session = sessionId(newId);
+      sampled = inSample(session, options.sampleRate);
+      consent = storedConsent();
+      if (!sampled || !allowed()) {
+        // An opted-out user's early events are dropped and counted; an unsampled session's are not data.
+        if (consent === 'denied') {
+          pipeline?.drop('opted_out', pipeline.status().buffered);
+          deniedEarly += early?.length ?? 0;
+        }
+        early = null;
+        stop();
+      }
+    }
+    return pipeline !== null;
+  }
+
+  // The pipeline (outbox, sender, listeners, timers) is made in the task after createTelemetry(), or
+  // at the first call that needs it, so the app's start-up task pays only for the options. Until then
+  // events wait here, capped like the buffer.
+  type Sink = Pick<Pipeline, 'add' | 'drop'>;
+  let early: Parameters<Pipeline['add']>[] | null = null;
+  let earlyDrops: Parameters<Pipeline['drop']>[] = [];
+  const earlySink: Sink = {
+    add: (...event) =>
+      void (early!.length < options.maxQueuedEvents
+        ? early!.push(event)
+        : earlyDrops.push(['queue_full', 1])),
+    drop: (...drop) => void earlyDrops.push(drop),
+  };
+  /** Where recording calls go: the pipeline, the early buffer before start-up, or nowhere. */
+  const sink = (): Sink | null => pipeline ?? (early ? earlySink : null);
+  let startTimer: ReturnType<typeof setTimeout> | undefined;
+  // Until start-up, a hide or a page leaving starts the pipeline at once and sends what waits here.
+  let unwatchEarly = (): void => {};
+  // Events dropped before start-up because the stored choice said no.
+  let deniedEarly = 0;
 
   function start(): void {
-    if (!pipeline && sampled && !optedOut) last = pipeline = createPipeline(options, session);
+    clearTimeout(startTimer);
+    unwatchEarly();
+    const events = early;
+    early = null;
+    if (!pipeline && configured && (!decided || (sampled && allowed())))
+      last = pipeline = createPipeline(options, () => session, {
+        ready: decide,
+        optIn: optingIn,
+        onOptedOut: () => {
+          consent = 'denied';
+          pipeline = null;
+        },
+      });
+    for (const event of (pipeline && events) || []) pipeline!.add(...event);
+    for (const drop of (pipeline && earlyDrops) || []) pipeline!.drop(...drop);
+    earlyDrops = [];
+    optingIn = false;
+  }
+
+  /** Makes the pipeline now if it may run; true when it runs. */
+  function ready(): boolean {
+    decide();
+    start();
+    return pipeline !== null;
   }
 
   const stop = guard(() => {
@@ -84,7 +176,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   });
 
   function addLog(
-    p: Pipeline,
+    p: Sink,
     level: LogLevel,
     message: string,
     context: unknown,
@@ -102,7 +194,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   }
 
   function addSpan(
-    p: Pipeline,
+    p: Sink,
     name: unknown,
     duration: number,
     attributes: unknown,
@@ -117,26 +209,47 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     });
   }
 
-  /** flush() and shutdown(): send what is held now. Never rejects. */
-  async function flush(): Promise<void> {
+  /** flush() and shutdown(): send what is held now; by `timeoutMs` at the latest. Never rejects. */
+  async function flush(flushOptions?: FlushOptions): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await pipeline?.drain(true);
+      const done = ready() ? pipeline?.drain(true) : undefined;
+      const ms = flushOptions?.timeoutMs;
+      await (typeof ms === 'number' && ms >= 0
+        ? Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+        : done);
     } catch {
       // never rejects
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  start();
+  // A sampled-out session must open nothing at all, and with consent required nothing may be buffered
+  // before the stored choice is known: both are decided now. By default there is nothing to decide
+  // until after start-up.
+  if (configured && (options.sampleRate < 1 || options.consent === 'required')) {
+    decide();
+    start();
+  } else if (configured) {
+    early = [];
+    startTimer = setTimeout(start, 0);
+    unwatchEarly = watchLifecycle(() => {
+      start();
+      pipeline?.leave();
+    }, start);
+  }
 
   return {
     log: guard((level, message, context) => {
-      if (pipeline)
-        addLog(pipeline, LEVELS.includes(level) ? level : 'info', sanitizeMessage(message), context);
+      const p = sink();
+      if (p) addLog(p, LEVELS.includes(level) ? level : 'info', sanitizeMessage(message), context);
     }),
     metric: guard((name, value, labels) => {
-      if (!pipeline) return;
-      if (typeof value !== 'number' || !Number.isFinite(value)) return pipeline.drop('invalid', 1);
-      pipeline.add('metrics', {
+      const p = sink();
+      if (!p) return;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return p.drop('invalid', 1);
+      p.add('metrics', {
         timestamp: now(),
         name: sanitizeMessage(name),
         value,
@@ -144,15 +257,16 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       });
     }),
     trace: guard((name, durationMs, attributes) => {
-      if (!pipeline) return;
+      const p = sink();
+      if (!p) return;
       // A span cannot have started before the epoch: such a duration is a unit mistake.
       if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs <= now()))
-        return pipeline.drop('invalid', 1);
-      addSpan(pipeline, name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, random) });
+        return p.drop('invalid', 1);
+      addSpan(p, name, durationMs, attributes, { traceId: newId(), spanId: hexId(8, random) });
     }),
     startSpan(name, attributes, spanOptions) {
       try {
-        if (!pipeline) return NOOP_SPAN;
+        if (!sink()) return NOOP_SPAN;
         const parent = spanOptions?.parent;
         const validParent =
           parent && /^[0-9a-f]{32}$/.test(parent.traceId) && /^[0-9a-f]{16}$/.test(parent.spanId);
@@ -164,10 +278,11 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
           traceId,
           spanId,
           end: guard((endAttributes?: Record<string, unknown>, status?: 'ok' | 'error') => {
-            if (ended || !pipeline) return;
+            const p = sink();
+            if (ended || !p) return;
             ended = true;
             const attrs = endAttributes ? { ...attributes, ...endAttributes } : attributes;
-            addSpan(pipeline, name, Math.max(0, clock() - started), attrs, {
+            addSpan(p, name, Math.max(0, clock() - started), attrs, {
               traceId,
               spanId,
               parentSpanId: validParent ? parent.spanId : undefined,
@@ -180,32 +295,62 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       }
     },
     exception: guard((error, context) => {
-      if (!pipeline) return;
+      const p = sink();
+      if (!p) return;
       const info = exceptionInfo(error);
-      addLog(pipeline, 'error', info.message, context, info);
+      addLog(p, 'error', info.message, context, info);
     }),
     flush,
     optOut: guard(() => {
-      optedOut = true;
-      setOptedOut(true);
+      ready();
+      consent = 'denied';
+      storeConsent('denied');
       const p = pipeline;
       stop();
       void p?.clear();
     }),
     optIn: guard(() => {
-      optedOut = false;
-      setOptedOut(false);
+      decide();
+      consent = 'granted';
+      optingIn = true;
+      storeConsent('granted');
       start();
     }),
-    isEnabled: () => pipeline !== null,
+    consentState: () => {
+      try {
+        decide();
+      } catch {
+        // the state known so far
+      }
+      return consent;
+    },
+    isEnabled: () => {
+      try {
+        return ready();
+      } catch {
+        return false;
+      }
+    },
+    isConfigured: () => configured && sampled,
+    getSessionId: () => {
+      try {
+        decide();
+      } catch {
+        // no session yet
+      }
+      return session;
+    },
     status(): TelemetryStatus {
       try {
+        ready();
         if (last) return last.status();
       } catch {
         // fall through to the empty status
       }
-      return emptyStatus();
+      const empty = emptyStatus();
+      empty.dropped.opted_out = deniedEarly;
+      return empty;
     },
-    shutdown: () => flush().then(stop),
+    shutdown: (shutdownOptions) => flush(shutdownOptions).then(stop),
   };
 }

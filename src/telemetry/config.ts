@@ -1,3 +1,4 @@
+import type { KeepaliveBudget } from './keepalive-budget.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './records.js';
 import type { Transport } from './transport.js';
@@ -27,8 +28,23 @@ export interface TelemetryOptions {
   app?: string;
   /** App version, sent as `resource.version`. @default '0.0.0' */
   version?: string;
-  /** Cap on events in memory plus outbox; the oldest are dropped and counted as `queue_full`. @default 500 */
+  /**
+   * Cap on events held in memory, and on events in the outbox; past it the oldest are dropped and
+   * counted as `queue_full`. Sized so a burst of 10,000 events in one task arrives whole.
+   * @default 20000
+   */
   maxQueuedEvents?: number;
+  /** Cap on the outbox's size in bytes (JSON of its events); past it the oldest batches are dropped and counted as `queue_full`. @default 16777216 (16 MiB) */
+  maxQueuedBytes?: number;
+  /**
+   * Storm protection: events with the same message (logs) or name (metrics, spans) past this many in
+   * a minute are dropped and counted as `storm`, so a runaway loop cannot flood the outbox and the
+   * server. High enough that a burst of 10,000 identical events still arrives whole.
+   * @default 10000
+   */
+  maxRepeatsPerMinute?: number;
+  /** gzip request bodies over 1 KiB with CompressionStream where it exists (not at unload: compression is async). @default true */
+  compress?: boolean;
   /** Server failures (5xx, 408) a batch may meet before it is dropped and counted as `max_attempts`. @default 5 */
   maxAttempts?: number;
   /** Age after which an undelivered batch is dropped and counted as `expired`. @default 604800000 (7 days) */
@@ -41,8 +57,10 @@ export interface TelemetryOptions {
   retryMaxMs?: number;
   /** Where unsent batches wait. @default IndexedDB via idb-keyval, memory when IndexedDB is missing or broken */
   outbox?: Outbox;
-  /** Sends one encoded body. @default fetch with a page-wide keepalive budget */
+  /** Sends one encoded body. @default fetch (keepalive for sends made as the page leaves) */
   transport?: Transport;
+  /** The keepalive budget unload sends draw from. @default the page-wide budget every client of the document shares */
+  keepaliveBudget?: KeepaliveBudget;
   /** Web Locks, to tell live pages from dead ones sharing the outbox; null to rely on claim leases. @default navigator.locks */
   locks?: LockManager | null;
   /** Clock in epoch ms. @default Date.now */
@@ -51,14 +69,25 @@ export interface TelemetryOptions {
   random?: Random;
   /** Receives the client's own diagnostics; never routed through the app logger. @default no-op */
   onDiagnostic?: (message: string, detail?: unknown) => void;
+  /**
+   * `'granted'`: record unless the user opted out (the data is scrubbed of personal data first, and
+   * the env switch and feature flag already gate it). `'required'`: record nothing, not even in
+   * memory, until `optIn()`; the stored choice is read at creation.
+   * @default 'granted'
+   */
+  consent?: 'granted' | 'required';
   /** Also add `url` (origin + path, no query) to logs. @default true */
   captureUrl?: boolean;
 }
 
 /** Options with every default applied. */
 export interface ResolvedOptions extends Required<
-  Omit<TelemetryOptions, 'endpoint' | 'token' | 'outbox' | 'transport' | 'random' | 'locks'>
+  Omit<
+    TelemetryOptions,
+    'endpoint' | 'token' | 'outbox' | 'transport' | 'random' | 'locks' | 'keepaliveBudget'
+  >
 > {
+  keepaliveBudget: KeepaliveBudget | undefined;
   locks: LockManager | null | undefined;
   endpoint: string | undefined;
   token: string | undefined;
@@ -76,7 +105,9 @@ const NUMERIC = {
   flushIntervalMs: [30_000, 10, Infinity],
   persistDelayMs: [1_000, 0, Infinity],
   sampleRate: [1, 0, 1],
-  maxQueuedEvents: [500, 1, Infinity, true],
+  maxQueuedEvents: [20_000, 1, Infinity, true],
+  maxQueuedBytes: [16 * 1024 * 1024, 1024, Infinity, true],
+  maxRepeatsPerMinute: [10_000, 1, Infinity, true],
   maxAttempts: [5, 1, Infinity, true],
   maxAgeMs: [7 * 24 * 60 * 60 * 1000, 1, Infinity],
   // At most the 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for the
@@ -102,6 +133,7 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     outbox: o.outbox,
     transport: o.transport,
     locks: o.locks,
+    keepaliveBudget: o.keepaliveBudget,
     random: o.random,
     endpoint: text(o.endpoint),
     token: text(o.token),
@@ -110,6 +142,8 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     // Only an explicit false turns these off.
     enabled: o.enabled !== false,
     captureUrl: o.captureUrl !== false,
+    compress: o.compress !== false,
+    consent: o.consent === 'required' ? 'required' : 'granted',
     featureFlag: fn(o.featureFlag, () => true),
     now: fn(o.now, Date.now),
     onDiagnostic: fn(o.onDiagnostic, () => {}),

@@ -1,26 +1,29 @@
 import type { Random } from './records.js';
 
-/** localStorage key holding the user's choice; absent means "not opted out". */
+/** localStorage key holding the user's choice: 'in', 'out', or absent (not asked yet). */
 export const CONSENT_KEY = 'pwa-telemetry:consent';
 /** sessionStorage key of the session id, so a reload stays in the same session and sampling bucket. */
 export const SESSION_KEY = 'pwa-telemetry:session';
 
+/** The user's choice as stored: 'unknown' until they opt in or out. */
+export type ConsentState = 'unknown' | 'granted' | 'denied';
+
 // Reading `localStorage` itself throws in sandboxed iframes and when storage is disabled, and it does
 // not exist in workers: every access goes through a try.
 
-export function isOptedOut(): boolean {
+export function storedConsent(): ConsentState {
   try {
-    return localStorage.getItem(CONSENT_KEY) === 'out';
+    const value = localStorage.getItem(CONSENT_KEY);
+    return value === 'out' ? 'denied' : value === 'in' ? 'granted' : 'unknown';
   } catch {
-    return false;
+    return 'unknown';
   }
 }
 
 /** Persists the choice; returns false when it could not be stored (the in-memory choice still holds). */
-export function setOptedOut(out: boolean): boolean {
+export function storeConsent(state: 'granted' | 'denied'): boolean {
   try {
-    if (out) localStorage.setItem(CONSENT_KEY, 'out');
-    else localStorage.removeItem(CONSENT_KEY);
+    localStorage.setItem(CONSENT_KEY, state === 'denied' ? 'out' : 'in');
     return true;
   } catch {
     return false;

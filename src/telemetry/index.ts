@@ -3,7 +3,8 @@
  * offline periods and server outages.
  */
 export { createTelemetry } from './client.js';
-export type { Span, SpanOptions, Telemetry } from './client.js';
+export type { FlushOptions, Span, SpanOptions, Telemetry } from './client.js';
+export type { ConsentState } from './consent.js';
 export { fromViteEnv } from './config.js';
 export type { TelemetryEnv, TelemetryFormat, TelemetryOptions } from './config.js';
 export { memoryOutbox } from './outbox.js';

@@ -1,12 +1,19 @@
 import { createStore, type UseStore } from 'idb-keyval';
-import { toError, type Outbox, type OutboxEntry, type OutboxOp } from './outbox.js';
+import { META, toError, type EntryMeta, type Outbox, type OutboxOp, type OutboxTx } from './outbox.js';
 
 export const OUTBOX_DB = 'pwa-telemetry-outbox';
 
+const request = <T>(r: IDBRequest<T>): Promise<T> =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+
 /**
  * The outbox in IndexedDB, through an idb-keyval custom store. Each `run` is one readwrite
- * transaction: read every entry, apply the pure change, write it back, so it is atomic across tabs.
- * It resolves once the transaction has committed.
+ * transaction; the op awaits only this transaction's own requests, whose promises resolve while the
+ * transaction is still active (IndexedDB 2.0: microtasks run before it may commit), so the op's reads
+ * and writes are atomic across tabs. It resolves once the transaction has committed.
  *
  * The database gets its own name: idb-keyval's `createStore` cannot add a store to an existing
  * database. After an error the connection is reopened once (iOS Safari reports "database connection
@@ -22,38 +29,52 @@ export function indexedDbOutbox(dbName: string = OUTBOX_DB): Outbox {
       (os) =>
         new Promise<R>((resolve, reject) => {
           const tx = os.transaction;
-          const request = os.getAll() as IDBRequest<OutboxEntry[]>;
-          let result: R;
-          // Writes are issued in the success callback itself: the transaction is active only there.
-          request.onsuccess = () => {
-            try {
-              const change = op(request.result);
-              for (const key of change.del) os.delete(key);
-              for (const entry of change.put) os.put(entry, entry.key);
-              result = change.result;
-            } catch (error) {
-              reject(toError(error));
-              tx.abort();
-            }
+          const api: OutboxTx = {
+            get: <T>(key: string) => request(os.get(key) as IDBRequest<T | undefined>),
+            put: (key, value) => void os.put(value, key),
+            del: (key) => void os.delete(key),
+            scan: (visit) =>
+              new Promise((done, fail) => {
+                const cursor = os.openCursor(IDBKeyRange.bound(META, `${META}\uffff`));
+                cursor.onsuccess = () => {
+                  const c = cursor.result;
+                  try {
+                    if (!c || visit(c.value as EntryMeta) === false) done();
+                    else c.continue();
+                  } catch (error) {
+                    fail(toError(error));
+                  }
+                };
+                cursor.onerror = () => fail(cursor.error ?? new Error('IndexedDB cursor failed'));
+              }),
           };
+          let result: R;
+          op(api).then(
+            (r) => (result = r),
+            (error: unknown) => {
+              reject(toError(error));
+              try {
+                tx.abort();
+              } catch {
+                // already finished
+              }
+            },
+          );
           tx.oncomplete = () => resolve(result);
           tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
         }),
     );
 
-  const run = async <R>(op: OutboxOp<R>): Promise<R> => {
-    try {
-      return await attempt(op);
-    } catch {
-      store = undefined;
-      return attempt(op);
-    }
-  };
-
   return {
     kind: 'indexeddb',
-    run,
-    clear: () => run((entries) => ({ put: [], del: entries.map((e) => e.key), result: undefined })),
+    async run<R>(op: OutboxOp<R>): Promise<R> {
+      try {
+        return await attempt(op);
+      } catch {
+        store = undefined;
+        return attempt(op);
+      }
+    },
   };
 }
 

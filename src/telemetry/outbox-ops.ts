@@ -1,9 +1,19 @@
-import { byKey, entryKey, type OutboxEntry, type OutboxOp } from './outbox.js';
-import { emptyItems, KINDS, type BatchItems, type Kind } from './records.js';
+import {
+  entryKey,
+  META,
+  PAYLOAD,
+  type EntryMeta,
+  type OutboxEntry,
+  type OutboxOp,
+  type OutboxTx,
+  type Payload,
+  type Totals,
+} from './outbox.js';
+import { emptyItems, type BatchItems, type Kind, type Resource } from './records.js';
 
 /**
- * The outbox's operations as pure functions over the stored entries, so the IndexedDB and memory
- * outboxes share one tested implementation and each runs inside one atomic transaction.
+ * The outbox's operations, each run inside one atomic transaction by the IndexedDB and memory
+ * outboxes alike. Each touches only the records it changes, plus the running totals.
  */
 
 /** Items with their JSON sizes, in the order they were recorded. */
@@ -13,101 +23,157 @@ export interface SizedItem {
   bytes: number;
 }
 
-export interface AppendParams {
+/** What every new entry of a page carries. */
+export interface EntryTemplate {
   owner: string;
-  /** Key of the entry this page appended to last; reused while it is still open and unclaimed. */
-  openKey: string | null;
-  items: SizedItem[];
   sessionId: string;
+  resource: Resource;
   now: number;
   newId: () => string;
   /** Byte budget for a batch's items. */
   maxBytes: number;
-  /** Cap on events across all entries. */
+}
+
+const newEntry = (t: EntryTemplate): OutboxEntry => {
+  const batchId = t.newId();
+  return {
+    key: entryKey(t.now, batchId),
+    batchId,
+    createdAt: t.now,
+    count: 0,
+    bytes: 0,
+    owner: t.owner,
+    open: true,
+    attempts: 0,
+    nextAttemptAt: 0,
+    batch: { ...emptyItems(), sessionId: t.sessionId, resource: t.resource },
+  };
+};
+
+/**
+ * Appends items to `open` (a copy; null starts a new entry), filling new entries up to `maxBytes`.
+ * Pure and synchronous: the page runs it on its own copy to know at once what it is writing, and the
+ * write runs it again only if the stored entry turned out to be no longer this page's.
+ * Returns every entry it created or changed, the open one (if any) last.
+ */
+export function fill(open: OutboxEntry | null, items: SizedItem[], t: EntryTemplate): OutboxEntry[] {
+  let entry = open && structuredClone(open);
+  const out = entry ? [entry] : [];
+  for (const s of items) {
+    if (!entry || (entry.count > 0 && entry.bytes + s.bytes + 1 > t.maxBytes)) {
+      if (entry) entry.open = false;
+      out.push((entry = newEntry(t)));
+    }
+    (entry.batch[s.kind] as SizedItem['item'][]).push(s.item);
+    entry.count++;
+    entry.bytes += s.bytes + 1; // the item's JSON and a comma
+  }
+  return out;
+}
+
+const split = ({ batch, ...meta }: OutboxEntry): [EntryMeta, Payload] => [meta, batch];
+
+async function totalsOf(tx: OutboxTx): Promise<Totals> {
+  return (await tx.get<Totals>('totals')) ?? { events: 0, bytes: 0 };
+}
+
+/** Writes an entry whole and adds the change in its size to `totals`. */
+function write(tx: OutboxTx, totals: Totals, entry: OutboxEntry, before?: EntryMeta): void {
+  const [meta, payload] = split(entry);
+  tx.put(META + entry.key, meta);
+  tx.put(PAYLOAD + entry.key, payload);
+  totals.events += entry.count - (before?.count ?? 0);
+  totals.bytes += entry.bytes - (before?.bytes ?? 0);
+}
+
+function remove(tx: OutboxTx, totals: Totals, meta: EntryMeta): void {
+  tx.del(META + meta.key);
+  tx.del(PAYLOAD + meta.key);
+  totals.events -= meta.count;
+  totals.bytes -= meta.bytes;
+}
+
+const isOptedOut = async (tx: OutboxTx): Promise<boolean> => (await tx.get('consent')) === 'out';
+
+/** An entry only its page may still append to: open, that page's, not being sent. */
+const appendable = (m: EntryMeta | undefined, owner: string): m is EntryMeta =>
+  !!m && m.open && m.owner === owner && m.claimedBy === undefined;
+
+export interface AppendParams {
+  template: EntryTemplate;
+  /** The page's open entry as it last wrote it, or null. */
+  open: OutboxEntry | null;
+  items: SizedItem[];
+  /** What the page expects to write: `fill(open, items)`, computed when the items left its buffer. */
+  planned: OutboxEntry[];
+  /** Close the last entry too (the page is about to send it). */
+  seal: boolean;
+  /** Caps on the whole outbox; the oldest unclaimed entries go first. */
   maxEvents: number;
+  maxQueueBytes: number;
 }
 
 export interface AppendResult {
-  /** The entry to append to next time, or null when the last one is full. */
-  openKey: string | null;
-  /** The open entry as stored, so the page can send it at unload without reading storage. */
+  /** The page's open entry as stored, or null. */
   open: OutboxEntry | null;
+  /** False when the planned entries could not be written as planned (another context took the open one). */
+  asPlanned: boolean;
+  /** Events deleted to stay under the caps. */
   dropped: number;
   queued: number;
+  /** The user opted out (in any tab): nothing was written. */
+  optedOut: boolean;
 }
 
-/** Appends items to the page's open entry (if still unclaimed), filling new entries up to `maxBytes`. */
+/** Writes a page's new items: into its open entry while that is still the page's, else new entries. */
 export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
-  return (stored) => {
-    const found = stored.find((e) => e.key === p.openKey);
-    // Only the page's own open entry, and not while a page is sending it (that content is on the wire).
-    let entry =
-      found?.open && found.owner === p.owner && !found.claimedBy ? structuredClone(found) : undefined;
-    // What to write, by key: new entries, changed copies of stored ones.
-    const put = new Map(entry ? [[entry.key, entry]] : []);
-    for (const s of p.items) {
-      if (!entry || (entry.count > 0 && entry.bytes + s.bytes + 1 > p.maxBytes)) {
-        if (entry) entry.open = false;
-        const batchId = p.newId();
-        entry = {
-          key: entryKey(p.now, batchId),
-          batch: { batchId, createdAt: p.now, sessionId: p.sessionId, ...emptyItems() },
-          count: 0,
-          bytes: 0,
-          owner: p.owner,
-          open: true,
-          attempts: 0,
-          nextAttemptAt: 0,
-        };
-        put.set(entry.key, entry);
-      }
-      (entry.batch[s.kind] as SizedItem['item'][]).push(s.item);
-      entry.count++;
-      entry.bytes += s.bytes + 1; // the item's JSON and a comma
-    }
-
-    // Over maxEvents: drop the oldest events of entries no page is sending.
-    const all = stored
-      .filter((e) => !put.has(e.key))
-      .concat([...put.values()])
-      .sort(byKey);
-    let queued = all.reduce((n, e) => n + e.count, 0);
+  return async (tx) => {
+    const totals = await totalsOf(tx);
+    if (await isOptedOut(tx)) return { open: null, asPlanned: false, dropped: 0, queued: 0, optedOut: true };
+    const stored = p.open ? await tx.get<EntryMeta>(META + p.open.key) : undefined;
+    const mine = appendable(stored, p.template.owner);
+    // The stored open entry must be exactly the one the plan started from, or the plan is void.
+    const asPlanned = !p.open || (mine && stored.count === p.open.count);
+    const entries = asPlanned ? p.planned : fill(null, p.items, p.template);
+    // The drop report the plan carried must travel with the items wherever they go.
+    const report = p.planned.find((e) => e.batch.dropped)?.batch.dropped;
+    if (!asPlanned && report && entries.length) entries[entries.length - 1]!.batch.dropped = report;
+    // An open entry of this page that the plan no longer matches is closed, so a drain can send it.
+    if (!asPlanned && mine) tx.put(META + stored.key, { ...stored, open: false });
+    const last = entries[entries.length - 1];
+    if (p.seal && last) last.open = false;
+    for (const e of entries) write(tx, totals, e, asPlanned && e.key === p.open?.key ? stored : undefined);
+    const written = new Set(entries.map((e) => e.key));
     let dropped = 0;
-    const del: string[] = [];
-    for (const e of all) {
-      if (queued <= p.maxEvents) break;
-      if (e.claimedBy !== undefined) continue;
-      const n = Math.min(queued - p.maxEvents, e.count);
-      queued -= n;
-      dropped += n;
-      if (n === e.count) {
-        put.delete(e.key);
-        del.push(e.key);
-      } else {
-        const trimmed = put.get(e.key) ?? structuredClone(e);
-        dropOldestItems(trimmed, n);
-        put.set(e.key, trimmed);
+    if (totals.events > p.maxEvents || totals.bytes > p.maxQueueBytes) {
+      const victims: EntryMeta[] = [];
+      let { events, bytes } = totals;
+      await tx.scan((m) => {
+        if (events <= p.maxEvents && bytes <= p.maxQueueBytes) return false;
+        // Open entries are their pages' to send; claimed ones are on the wire.
+        if (m.open || m.claimedBy !== undefined || written.has(m.key)) return;
+        victims.push(m);
+        events -= m.count;
+        bytes -= m.bytes;
+      });
+      for (const m of victims) {
+        remove(tx, totals, m);
+        dropped += m.count;
       }
     }
-    const last = entry && put.get(entry.key);
+    tx.put('totals', totals);
     const open = last?.open ? last : null;
-    return { put: [...put.values()], del, result: { openKey: open?.key ?? null, open, dropped, queued } };
+    return { open, asPlanned, dropped, queued: totals.events, optedOut: false };
   };
 }
 
-/** Removes the `n` items with the earliest timestamps, across kinds. */
-export function dropOldestItems(entry: OutboxEntry, n: number): void {
-  const { batch } = entry;
-  for (let i = 0; i < n; i++) {
-    let oldest: Kind | undefined;
-    for (const k of KINDS)
-      if (batch[k][0] && (!oldest || batch[k][0].timestamp < batch[oldest][0]!.timestamp)) oldest = k;
-    if (!oldest) break;
-    batch[oldest].shift();
-    entry.count--;
-  }
-  entry.bytes = Math.round((entry.bytes * entry.count) / Math.max(1, entry.count + n));
-}
+/**
+ * Another live page's open entry is left to that page for this long (it seals and sends it itself on
+ * its next drain), then any context may take it: a page that never hears `online` (navigator.onLine
+ * can lie, PLATFORM.md) must not keep the service worker from delivering its events. The owner's next
+ * write then finds the entry taken and starts a new one.
+ */
+export const OPEN_GRACE_MS = 5_000;
 
 export interface ClaimParams {
   owner: string;
@@ -125,64 +191,144 @@ export interface ClaimResult {
   claimed: OutboxEntry[];
   expired: number;
   queued: number;
-  /** Earliest `nextAttemptAt` among entries left waiting, or null. */
+  /** When nothing was claimed: the earliest time an entry left waiting becomes due, or null. */
   nextAttemptAt: number | null;
+  optedOut: boolean;
 }
 
-/** Claims due entries for sending (closing them to appends) and deletes expired ones. */
+/**
+ * Claims due entries for sending, oldest first, and deletes expired ones. Another page's open entry
+ * is left to that page while it lives, for OPEN_GRACE_MS; a dead page's is taken over at once.
+ */
 export function claimOp(p: ClaimParams): OutboxOp<ClaimResult> {
-  return (entries) => {
-    const claimed: OutboxEntry[] = [];
-    const del: string[] = [];
-    let expired = 0;
-    let queued = 0;
+  return async (tx) => {
+    const totals = await totalsOf(tx);
+    if (await isOptedOut(tx))
+      return { claimed: [], expired: 0, queued: 0, nextAttemptAt: null, optedOut: true };
+    const picked: EntryMeta[] = [];
+    const expired: EntryMeta[] = [];
     let next = Infinity;
-    for (const e of entries) {
-      if (p.now - e.batch.createdAt > p.maxAgeMs) {
-        del.push(e.key);
-        expired += e.count;
-        continue;
-      }
-      queued += e.count;
+    const gone = (owner: string | undefined): boolean =>
+      owner !== undefined && owner !== p.owner && p.live?.has(owner) === false;
+    await tx.scan((e) => {
+      if (p.now - e.createdAt > p.maxAgeMs) return void expired.push(e);
       // A claim is free once its lease is over or, for a drain's claim, once its page is gone (its
       // Web Lock released). An unload send outlives its page, so that claim keeps its lease.
-      const leaseEnd = (e.claimedAt ?? 0) + p.leaseMs;
+      const leaseEnd = (e.claimedAt ?? e.createdAt) + p.leaseMs;
       const free =
-        e.claimedBy === undefined ||
-        p.now > leaseEnd ||
-        (e.claimKind !== 'unload' && e.claimedBy !== p.owner && p.live?.has(e.claimedBy) === false);
+        e.claimedBy === undefined
+          ? !e.open || gone(e.owner) || (e.owner !== p.owner && p.now > e.createdAt + OPEN_GRACE_MS)
+          : p.now > leaseEnd || (e.claimKind !== 'unload' && gone(e.claimedBy));
       // Wake up when the lease or the retry delay runs out, or nothing retries until the next timer.
-      const due = free ? e.nextAttemptAt : leaseEnd + 1;
+      const due = free
+        ? e.nextAttemptAt
+        : e.claimedBy !== undefined
+          ? leaseEnd + 1
+          : e.owner === p.owner
+            ? Infinity
+            : e.createdAt + OPEN_GRACE_MS + 1;
       if (due > p.now) next = Math.min(next, due);
-      else if (claimed.length < p.limit)
-        claimed.push({ ...e, open: false, claimedBy: p.owner, claimedAt: p.now, claimKind: 'send' });
+      else picked.push(e);
+      return picked.length < p.limit;
+    });
+    for (const m of expired) remove(tx, totals, m);
+    const claimed: OutboxEntry[] = [];
+    let lost = false;
+    for (const m of picked) {
+      const batch = await tx.get<Payload>(PAYLOAD + m.key);
+      if (!batch) {
+        remove(tx, totals, m);
+        lost = true;
+        continue;
+      }
+      const meta: EntryMeta = { ...m, open: false, claimedBy: p.owner, claimedAt: p.now, claimKind: 'send' };
+      tx.put(META + m.key, meta);
+      claimed.push({ ...meta, batch });
     }
+    if (expired.length || lost) tx.put('totals', totals);
     return {
-      put: claimed,
-      del,
-      result: { claimed, expired, queued, nextAttemptAt: next < Infinity ? next : null },
+      claimed,
+      expired: expired.reduce((n, m) => n + m.count, 0),
+      queued: totals.events,
+      nextAttemptAt: claimed.length === 0 && next < Infinity ? next : null,
+      optedOut: false,
     };
   };
 }
 
-/** Writes entries as claimed by `owner`: at unload the page sends first and records the claim after. */
-export function markClaimedOp(owner: string, now: number, sent: OutboxEntry[]): OutboxOp<void> {
-  return () => ({
-    put: sent.map((e) => ({ ...e, open: false, claimedBy: owner, claimedAt: now, claimKind: 'unload' })),
-    del: [],
-    result: undefined,
-  });
+/**
+ * At leave: records what the page just sent with keepalive (`sent`, claimed for the lease) and writes
+ * what it could not send (`unsent`, due at once for the next page or the service worker). Entries in
+ * `fresh` were never written before; any other entry is updated only while it is still this page's,
+ * so a stale copy never brings back a batch another context delivered.
+ */
+export function leaveOp(
+  owner: string,
+  now: number,
+  sent: OutboxEntry[],
+  unsent: OutboxEntry[],
+  fresh: Set<string>,
+): OutboxOp<number> {
+  return async (tx) => {
+    const totals = await totalsOf(tx);
+    if (await isOptedOut(tx)) return 0;
+    for (const [list, claimed] of [
+      [sent, true],
+      [unsent, false],
+    ] as const) {
+      for (const e of list) {
+        const stored = await tx.get<EntryMeta>(META + e.key);
+        if (stored ? stored.owner !== owner || stored.claimedBy !== undefined : !fresh.has(e.key)) continue;
+        const claim = claimed ? { claimedBy: owner, claimedAt: now, claimKind: 'unload' as const } : {};
+        write(tx, totals, { ...e, open: false, ...claim }, stored);
+      }
+    }
+    tx.put('totals', totals);
+    return totals.events;
+  };
 }
 
-/** After a send: delete the entry (`next` null) or put it back with a new attempt count and time. */
+/**
+ * After a send: delete the entry (`next` null) or put it back with a new attempt count and time.
+ * Only the claim's owner may settle it: a claim taken over after its lease belongs to the new owner.
+ */
 export function settleOp(
+  owner: string,
   key: string,
   next: { attempts: number; nextAttemptAt: number } | null,
 ): OutboxOp<number> {
-  return (entries) => {
-    const e = entries.find((x) => x.key === key);
-    if (!e || !next) return { put: [], del: e ? [key] : [], result: e?.count ?? 0 };
-    const { claimedBy: _c, claimedAt: _a, claimKind: _k, ...rest } = e;
-    return { put: [{ ...rest, open: false, ...next }], del: [], result: e.count };
+  return async (tx) => {
+    const totals = await totalsOf(tx);
+    const e = await tx.get<EntryMeta>(META + key);
+    if (e && e.claimedBy === owner) {
+      if (next) {
+        const { claimedBy: _c, claimedAt: _a, claimKind: _k, ...rest } = e;
+        tx.put(META + key, { ...rest, open: false, ...next });
+      } else {
+        remove(tx, totals, e);
+        tx.put('totals', totals);
+      }
+    }
+    return totals.events;
   };
 }
+
+/** Opt-out: deletes every entry and records the choice where every tab and the worker read it. */
+export const optOutOp: OutboxOp<number> = async (tx) => {
+  const metas: EntryMeta[] = [];
+  await tx.scan((m) => void metas.push(m));
+  const totals = await totalsOf(tx);
+  for (const m of metas) remove(tx, totals, m);
+  tx.put('totals', { events: 0, bytes: 0 });
+  tx.put('consent', 'out');
+  return metas.reduce((n, m) => n + m.count, 0);
+};
+
+/** Opt-in: removes the stored choice. */
+export const optInOp: OutboxOp<void> = async (tx) => {
+  tx.del('consent');
+  return Promise.resolve();
+};
+
+/** Whether the user opted out, as stored beside the outbox. */
+export const consentOp: OutboxOp<boolean> = isOptedOut;

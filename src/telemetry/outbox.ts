@@ -1,17 +1,21 @@
-import type { Batch } from './records.js';
+import type { BatchItems, Resource } from './records.js';
 
 /**
- * The outbox holds batches until the server has acknowledged them. Every change is one atomic
- * read-modify-write (`run`), so two tabs sharing one IndexedDB outbox never both claim a batch:
- * IndexedDB serialises readwrite transactions on a store (PLATFORM.md: read-then-delete across two
- * idb-keyval calls is not atomic; one claiming transaction is).
+ * The outbox holds batches until the server has acknowledged them. It is one key-value store holding
+ * small metadata records (`m:<key>`), batch payloads (`p:<key>`), running totals (`totals`) and the
+ * user's consent (`consent`), so claim, append and settle touch only the records they change: their
+ * cost does not grow with the number of queued batches. Every change is one atomic operation (`run`),
+ * so two tabs and the service worker sharing the outbox never both claim a batch: IndexedDB
+ * serialises readwrite transactions on a store (PLATFORM.md: read-then-delete across two idb-keyval
+ * calls is not atomic; one claiming transaction is).
  */
 
-/** A batch as stored, with its delivery state. */
-export interface OutboxEntry {
+/** A batch's delivery state: the small record every operation reads. */
+export interface EntryMeta {
   /** Sorts by age: see `entryKey`. */
   key: string;
-  batch: Batch;
+  batchId: string;
+  createdAt: number;
   count: number;
   /** UTF-8 bytes of the items as JSON; keeps every batch under the keepalive budget. */
   bytes: number;
@@ -32,20 +36,50 @@ export interface OutboxEntry {
   claimKind?: 'send' | 'unload';
 }
 
-/** A pure change over all entries (oldest first): what to write, what to delete, what to return. */
-export interface OutboxChange<R> {
-  put: OutboxEntry[];
-  del: string[];
-  result: R;
+/** What a batch carries besides its items: fixed when its events were recorded. */
+export interface Payload extends BatchItems {
+  sessionId: string;
+  resource: Resource;
+  /** Events this page dropped (by reason) before the batch was written: reported to the server. */
+  dropped?: Record<string, number>;
 }
-export type OutboxOp<R> = (entries: readonly OutboxEntry[]) => OutboxChange<R>;
+
+/** A batch as the sender handles it: its state and its payload. */
+export interface OutboxEntry extends EntryMeta {
+  batch: Payload;
+}
+
+/** Running totals of the outbox, kept in the same transactions as the entries. */
+export interface Totals {
+  events: number;
+  bytes: number;
+}
+
+/** The operations one atomic outbox transaction offers. Reads resolve in the transaction. */
+export interface OutboxTx {
+  get<T>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): void;
+  del(key: string): void;
+  /** Visits the entries' metadata oldest first until `visit` returns false. */
+  scan(visit: (meta: EntryMeta) => boolean | void): Promise<void>;
+}
+
+/** A change applied inside one transaction; a throw aborts the whole change. */
+export type OutboxOp<R> = (tx: OutboxTx) => Promise<R>;
 
 /** Storage behind the outbox. Implementations must apply `op` atomically. */
 export interface Outbox {
   readonly kind: 'indexeddb' | 'memory';
   run<R>(op: OutboxOp<R>): Promise<R>;
-  clear(): Promise<void>;
+  /**
+   * For outboxes that die with the page (memory): its unclaimed entries, read synchronously, so the
+   * page can send them as it leaves.
+   */
+  unclaimed?(): OutboxEntry[];
 }
+
+export const META = 'm:';
+export const PAYLOAD = 'p:';
 
 // Entries created in the same millisecond by this page keep their creation order.
 let sequence = 0;
@@ -57,63 +91,128 @@ export function entryKey(createdAt: number, batchId: string): string {
   return `${time}-${String(sequence).padStart(6, '0')}-${batchId}`;
 }
 
-/** Orders entries by key, that is by age, as IndexedDB returns them. */
-export const byKey = (a: OutboxEntry, b: OutboxEntry): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 /** Rejections are always Errors, whatever an op throws. */
 export const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
-/** Keeps entries in a Map: for pages without IndexedDB and as the fallback when it fails. */
+/** Keeps records in a Map: for pages without IndexedDB and as the fallback when it fails. */
 export function memoryOutbox(): Outbox {
-  const entries = new Map<string, OutboxEntry>();
+  const records = new Map<string, unknown>();
+  let chain: Promise<unknown> = Promise.resolve();
+  // Ops run one at a time; writes are staged and applied only when the op succeeds (atomic).
+  const apply = async <R>(op: OutboxOp<R>): Promise<R> => {
+    const staged = new Map<string, unknown>();
+    const GONE = staged;
+    const read = (key: string): unknown => (staged.has(key) ? staged.get(key) : records.get(key));
+    const result = await op({
+      // Copies, as IndexedDB's structured clone gives: an op changing what it read changes nothing.
+      get: <T>(key: string) => {
+        const v = read(key);
+        return Promise.resolve(v === GONE || v === undefined ? undefined : (structuredClone(v) as T));
+      },
+      put: (key, value) => staged.set(key, structuredClone(value)),
+      del: (key) => staged.set(key, GONE),
+      scan: (visit) => {
+        const keys = [...records.keys()].filter((k) => k.startsWith(META)).sort();
+        for (const key of keys) {
+          const v = read(key);
+          if (v !== GONE && v !== undefined && visit(structuredClone(v) as EntryMeta) === false) break;
+        }
+        return Promise.resolve();
+      },
+    });
+    for (const [key, value] of staged) {
+      if (value === GONE) records.delete(key);
+      else records.set(key, value);
+    }
+    return result;
+  };
   return {
     kind: 'memory',
+    unclaimed: () =>
+      [...records]
+        .filter(([k, m]) => k.startsWith(META) && (m as EntryMeta).claimedBy === undefined)
+        .map(([, m]) => ({
+          ...(m as EntryMeta),
+          batch: records.get(PAYLOAD + (m as EntryMeta).key) as Payload,
+        })),
     run<R>(op: OutboxOp<R>): Promise<R> {
-      try {
-        // Ops get copies, as they would from IndexedDB, so one that mutates its input changes nothing.
-        const change = op(structuredClone([...entries.values()].sort(byKey)));
-        for (const key of change.del) entries.delete(key);
-        // Stored copies too: a caller changing an entry after writing it changes nothing here.
-        for (const entry of change.put) entries.set(entry.key, structuredClone(entry));
-        return Promise.resolve(change.result);
-      } catch (error) {
-        return Promise.reject(toError(error));
-      }
-    },
-    clear(): Promise<void> {
-      entries.clear();
-      return Promise.resolve();
+      const next = chain.then(() => apply(op));
+      chain = next.catch(() => undefined);
+      return next.catch((error: unknown) => Promise.reject(toError(error)));
     },
   };
 }
 
 /**
- * Uses `primary` until it fails, then moves to a memory outbox for the rest of the page's life, so
- * a broken IndexedDB (private mode, closing connection, quota) never stops delivery.
+ * Uses `primary` until it fails, then a memory outbox. Every RETRY_MS a run first tries `primary`
+ * again and, once it works, copies the memory outbox's records into it before using it, so a passing
+ * IndexedDB failure (iOS "connection is closing", a full disk later freed) does not leave events in
+ * memory for the rest of the page's life. Runs wait while records move, so none is written behind them.
  */
 export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => void): Outbox {
-  let current: Outbox = primary;
+  let memory: Outbox | null = null;
+  let retryAt = 0;
+  let moving: Promise<void> | null = null;
+  const RETRY_MS = 30_000;
+
+  async function moveBack(from: Outbox): Promise<void> {
+    retryAt = Date.now() + RETRY_MS;
+    try {
+      await primary.run(moveOp(await from.run(readAllOp)));
+      memory = null;
+    } catch {
+      // still broken: stay in memory, with every record still there
+    }
+  }
+
   return {
     get kind() {
-      return current.kind;
+      return memory ? 'memory' : primary.kind;
     },
+    unclaimed: () => memory?.unclaimed?.() ?? [],
     async run<R>(op: OutboxOp<R>): Promise<R> {
-      if (current === primary) {
+      if (memory && !moving && Date.now() >= retryAt)
+        moving = moveBack(memory).finally(() => (moving = null));
+      if (moving) await moving;
+      if (!memory) {
         try {
           return await primary.run(op);
         } catch (error) {
           // Several runs may fail at once: only the first switches, or later ones would lose its writes.
-          if (current === primary) {
-            current = memoryOutbox();
+          if (!memory) {
+            memory = memoryOutbox();
+            retryAt = Date.now() + RETRY_MS;
             onFallback(error);
           }
         }
       }
-      return current.run(op);
-    },
-    async clear(): Promise<void> {
-      // A synchronous throw from a broken primary becomes a rejection, and allSettled ignores it.
-      await Promise.allSettled([(async () => primary.clear())(), current !== primary && current.clear()]);
+      return memory.run(op);
     },
   };
 }
+
+/** Reads every record (entries, totals, consent) of an outbox. */
+export const readAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
+  const metas: EntryMeta[] = [];
+  await tx.scan((m) => void metas.push(m));
+  const out: [string, unknown][] = [];
+  for (const key of ['totals', 'consent']) {
+    const v = await tx.get(key);
+    if (v !== undefined) out.push([key, v]);
+  }
+  for (const m of metas) out.push([META + m.key, m], [PAYLOAD + m.key, await tx.get(PAYLOAD + m.key)]);
+  return out;
+};
+
+/** Adds records taken from another outbox, adding their totals to what is there. */
+export const moveOp =
+  (records: [string, unknown][]): OutboxOp<void> =>
+  async (tx) => {
+    for (const [key, value] of records) {
+      if (key === 'totals') {
+        const t = (await tx.get<Totals>('totals')) ?? { events: 0, bytes: 0 };
+        const add = value as Totals;
+        tx.put('totals', { events: t.events + add.events, bytes: t.bytes + add.bytes });
+      } else tx.put(key, value);
+    }
+  };

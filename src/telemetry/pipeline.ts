@@ -1,9 +1,11 @@
 import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
-import { watchLifecycle } from './lifecycle.js';
-import { fallbackOutbox, memoryOutbox, type OutboxEntry } from './outbox.js';
+import { KEEPALIVE_MAX_BYTES } from './keepalive-budget.js';
+import { watchLifecycle, watchOptOut } from './lifecycle.js';
+import { fallbackOutbox, memoryOutbox, type Outbox, type OutboxEntry } from './outbox.js';
 import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
-import { appendOp, type SizedItem } from './outbox-ops.js';
+import { appendOp, fill, optInOp, optOutOp, type EntryTemplate, type SizedItem } from './outbox-ops.js';
+import { defaultLockManager, ownerLocks } from './owner-lock.js';
 import { hexId, type Kind, type LogRecord } from './records.js';
 import { createSender } from './sender.js';
 import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js';
@@ -12,19 +14,25 @@ import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js'
  * The delivery pipeline: memory buffer → outbox (IndexedDB) → sender (sender.ts).
  *
  * Events sit in memory for at most `persistDelayMs` before they are appended to this page's open
- * outbox entry, so a page that is killed loses nothing older than that. Sending is separate: on
- * batch size, timer, start-up, `online` and `flush()`, the sender claims due entries and sends them.
- * When the page is hidden or leaving, it sends what it holds at once with keepalive: the open entry
- * (mirrored here, so no storage read is needed) and the events not yet in the outbox.
+ * outbox entry, so a page that is killed loses nothing older than that. The page decides what each
+ * write contains before the write starts (`fill`), and keeps those entries until the write commits:
+ * a batch id always stands for one content, whether it is sent now or later from storage, so the
+ * server's batchId dedupe makes every resend harmless. When the page is hidden or leaving, it sends
+ * at once with keepalive what it holds outside the outbox: its open entry, entries still being
+ * written, and the buffer.
  */
 
 type Item = Omit<SizedItem, 'bytes'>;
 
-// Room for the envelope (batchId, sentAt, resource, session, token) inside maxBatchBytes.
+// Room for the envelope (batchId, sentAt, resource, session, dropped, token) inside maxBatchBytes.
 const ENVELOPE_BYTES = 2048;
+// Events measured and written per task, so a large buffer never makes a long task.
+const CHUNK = 1000;
 // Where each kind keeps its free-form payload.
 const PAYLOAD = { logs: 'context', traces: 'attributes', metrics: 'labels' } as const;
 const cut = (text: unknown): unknown => (typeof text === 'string' ? text.slice(0, 256) : text);
+const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onLine === false;
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** JSON bytes of an item as sent: ISO timestamps on the wire are 16 bytes longer than epoch numbers. */
 const measure = (item: Item['item']): number => utf8Length(JSON.stringify(item)) + 16;
@@ -41,25 +49,46 @@ function shrink({ kind, item }: Item, bytes: number): Item['item'] {
   return out as unknown as Item['item'];
 }
 
+export interface PipelineHooks {
+  /**
+   * Called before anything is stored or sent: reads consent and sampling once. False means the
+   * client has stopped this pipeline.
+   */
+  ready: () => boolean;
+  /** The user opted out in another tab or context: the pipeline has stopped itself. */
+  onOptedOut: () => void;
+  /** The user has just opted in: clear the stored opt-out before anything else. */
+  optIn?: boolean;
+}
+
 /** Starts delivery for an enabled client: outbox, sender, listeners and timers. */
-export function createPipeline(options: ResolvedOptions, sessionId: string) {
+export function createPipeline(options: ResolvedOptions, sessionId: () => string, hooks: PipelineHooks) {
   const { now, maxQueuedEvents } = options;
   const newId = (): string => hexId(16, options.random);
   const pageId = newId();
-  const outbox =
-    options.outbox ??
-    (hasIndexedDb()
-      ? fallbackOutbox(indexedDbOutbox(), (e) => options.onDiagnostic('IndexedDB failed; using memory', e))
-      : memoryOutbox());
+  // Made on first use, after start-up: touching `indexedDB` costs the caller's task otherwise.
+  let box: Outbox | undefined;
+  const outbox = (): Outbox =>
+    (box ??=
+      options.outbox ??
+      (hasIndexedDb()
+        ? fallbackOutbox(indexedDbOutbox(), (e) => options.onDiagnostic('IndexedDB failed; using memory', e))
+        : memoryOutbox()));
+  const locks = ownerLocks(
+    () => (options.locks === undefined ? defaultLockManager() : options.locks),
+    pageId,
+  );
+  const resource = { app: options.app, version: options.version };
   const maxBytes = options.maxBatchBytes - ENVELOPE_BYTES;
   // Counters for status(): queued, inFlight, sent, dropped, truncated, lastError.
   const stats = emptyStatus();
+  // Drops not yet reported to the server: they travel in the next batch written.
+  let unreported: Record<string, number> | undefined;
   let buffer: Item[] = [];
-  // Buffers being written to the outbox: still this page's to send if it leaves meanwhile.
-  let pending: Item[][] = [];
-  // This page's open entry as stored, and a count of leaves so a write that finishes after one
-  // does not bring back an entry already sent.
+  // This page's open entry as last planned, and the writes not yet committed (with the leave count
+  // they were planned in, so a write that finishes after a leave changes nothing here).
   let open: OutboxEntry | null = null;
+  let writing: { generation: number; entries: OutboxEntry[]; count: number }[] = [];
   let generation = 0;
   let chain: Promise<unknown> = Promise.resolve();
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
@@ -67,12 +96,24 @@ export function createPipeline(options: ResolvedOptions, sessionId: string) {
   let stopped = false;
 
   const drop = (reason: DropReason, n: number): void => {
+    if (n <= 0) return;
     stats.dropped[reason] += n;
+    // An opted-out user's data, counts included, stays on the page.
+    if (reason !== 'opted_out') (unreported ??= {})[reason] = (unreported[reason] ?? 0) + n;
   };
   const outboxError = (error: unknown): undefined => {
     stats.lastError = `outbox: ${String(error)}`;
   };
-  const buffered = (): number => pending.reduce((n, p) => n + p.length, buffer.length);
+  const buffered = (): number =>
+    writing.reduce((n, w) => n + (w.generation === generation ? w.count : 0), buffer.length);
+  const template = (): EntryTemplate => ({
+    owner: pageId,
+    sessionId: sessionId(),
+    resource,
+    now: now(),
+    newId,
+    maxBytes,
+  });
 
   /** Runs outbox work one step at a time; a failed step never breaks the chain. */
   function enqueue<R>(work: () => Promise<R>): Promise<R> {
@@ -84,42 +125,59 @@ export function createPipeline(options: ResolvedOptions, sessionId: string) {
   const sender = createSender({
     options,
     pageId,
+    locks,
     stats,
-    run: (op) => enqueue(() => outbox.run(op)).catch(outboxError),
-    persist,
-    onClaim: (claimed) => {
-      if (claimed.some((c) => c.key === open?.key)) open = null;
-    },
+    run: (op) => enqueue(() => outbox().run(op)).catch(outboxError),
+    persist: () => persist(true),
+    onOptedOut: () => optedOutElsewhere(),
+    onDropped: drop,
   });
   const { drain } = sender;
 
-  function append(items: Item[], openKey: string | null, maxEvents: number) {
-    const sized = items.map((i): SizedItem => {
+  function sized(items: Item[]): SizedItem[] {
+    return items.map((i): SizedItem => {
       const bytes = measure(i.item);
       if (bytes <= maxBytes) return { ...i, bytes };
       stats.truncated++;
       const item = shrink(i, bytes);
       return { kind: i.kind, item, bytes: measure(item) };
     });
-    return appendOp({
-      owner: pageId,
-      openKey,
-      items: sized,
-      sessionId,
-      now: now(),
-      newId,
-      maxBytes,
-      maxEvents,
-    });
   }
+
+  /** Plans entries for `items` on top of `from`, carrying the drops not yet reported. */
+  function plan(from: OutboxEntry | null, items: SizedItem[], t: EntryTemplate): OutboxEntry[] {
+    const entries = fill(from, items, t);
+    const last = entries[entries.length - 1];
+    if (last && unreported) {
+      const d = (last.batch.dropped ??= {});
+      for (const [reason, n] of Object.entries(unreported)) d[reason] = (d[reason] ?? 0) + n;
+      unreported = undefined;
+    }
+    return entries;
+  }
+
+  // Storm protection: counts per message or name, reset every minute (bounded by what one minute sees).
+  let repeats = new Map<string, number>();
+  let windowStart = 0;
 
   function add(kind: Kind, item: Item['item']): void {
     if (stopped) return;
-    if (buffer.length >= maxQueuedEvents) {
-      buffer.shift();
-      drop('queue_full', 1);
+    if (item.timestamp - windowStart > 60_000 || item.timestamp < windowStart) {
+      windowStart = item.timestamp;
+      repeats = new Map();
     }
-    if (buffer.push({ kind, item }) >= options.batchSize) {
+    const key = kind + ((item as { message?: string }).message ?? (item as { name?: string }).name);
+    const seen = (repeats.get(key) ?? 0) + 1;
+    repeats.set(key, seen);
+    if (seen > options.maxRepeatsPerMinute) return drop('storm', 1);
+    if (buffer.length >= maxQueuedEvents) {
+      // Drop the oldest tenth at once: shifting one at a time costs O(n) per event in a runaway loop.
+      const n = Math.max(1, Math.ceil(maxQueuedEvents / 10));
+      buffer.splice(0, n);
+      drop('queue_full', n);
+    }
+    // The size trigger counts every unsent event of this page: the buffer and its open entry.
+    if (buffer.push({ kind, item }) + (open?.count ?? 0) >= options.batchSize) {
       drainSoon ??= setTimeout(() => {
         drainSoon = undefined;
         void drain();
@@ -129,80 +187,155 @@ export function createPipeline(options: ResolvedOptions, sessionId: string) {
     }
   }
 
-  function persist(): Promise<void> {
+  /**
+   * Writes the buffer to the outbox, CHUNK events per task; with `seal`, closes the open entry after
+   * the last chunk so a drain can claim it. Resolves when every chunk is written. Never rejects.
+   */
+  function persist(seal = false): Promise<void> {
     clearTimeout(persistTimer);
     persistTimer = undefined;
-    const items = buffer;
-    if (items.length === 0) return enqueue(async () => {});
-    buffer = [];
-    pending.push(items);
-    const gen = generation;
-    return enqueue(async () => {
+    if (stopped || !hooks.ready()) return Promise.resolve();
+    locks.acquire();
+    const items = buffer.splice(0, CHUNK);
+    const more = buffer.length > 0;
+    // Offline, every write is closed at once: the service worker's Background Sync can then deliver
+    // it when connectivity returns, even while this page lives (it leaves a live page's open entry
+    // alone) and even if this page never hears `online`.
+    const close = (seal || offline()) && !more;
+    if (!items.length && !(close && open)) return enqueue(async () => {});
+    const from = open;
+    const t = template();
+    const list = sized(items);
+    const planned = plan(from, list, t);
+    const last = planned[planned.length - 1]!;
+    if (close) last.open = false;
+    open = last.open ? last : null;
+    const w = { generation, entries: planned, count: items.length };
+    writing.push(w);
+    const done = enqueue(async () => {
       try {
-        const r = await outbox.run(append(items, open?.key ?? null, maxQueuedEvents));
-        // After a leave, the open entry was sent and marked claimed: do not append to it again.
-        open = gen === generation ? r.open : null;
+        const r = await outbox().run(
+          appendOp({
+            template: t,
+            open: from,
+            items: list,
+            planned,
+            seal: close,
+            maxEvents: maxQueuedEvents,
+            maxQueueBytes: options.maxQueuedBytes,
+          }),
+        );
+        if (r.optedOut) return optedOutElsewhere();
         drop('queue_full', r.dropped);
         stats.queued = r.queued;
+        // Another context took the open entry the plan built on: the items went to new entries.
+        if (!r.asPlanned && open === last) open = r.open;
       } catch (error) {
         drop('storage_error', items.length);
         outboxError(error);
+        if (open === last) open = null;
       } finally {
-        pending = pending.filter((p) => p !== items);
+        writing = writing.filter((x) => x !== w);
       }
     });
+    return more ? done.then(nextTask).then(() => persist(seal)) : done;
   }
 
-  /** The page is hidden or leaving: send everything this page holds now, with keepalive. */
+  /** The page is hidden or leaving: send what this page holds outside the outbox now, with keepalive. */
   function leave(): void {
-    if (stopped) return;
-    // Offline, a send fails at once and leaves its batches leased to a dead page for a minute, out
-    // of reach of the next page and the service worker. Writing the outbox is all that can help.
-    if (typeof navigator !== 'undefined' && navigator.onLine === false) return void persist();
+    if (stopped || !hooks.ready()) return;
+    // Offline, a send fails at once: writing the outbox is all that can help.
+    if (offline()) return void persist(true);
     clearTimeout(persistTimer);
     persistTimer = undefined;
-    const items = pending.flat().concat(buffer);
-    buffer = [];
+    // The newest copy of each entry this page planned and has not seen committed, and its open entry.
+    // Writes planned before an earlier leave were handed over then (pagehide follows visibilitychange
+    // in the same task: the second leave must not send them again).
+    const held = new Map<string, OutboxEntry>();
+    for (const w of writing) if (w.generation === generation) for (const e of w.entries) held.set(e.key, e);
     generation++;
-    const entries = (open ? [open] : []).concat(items.length ? append(items, null, Infinity)([]).put : []);
+    if (open) held.set(open.key, open);
     open = null;
-    if (entries.length) sender.sendNow(entries);
+    // A memory outbox (no IndexedDB, or it failed) dies with the page: what waits there goes now too.
+    for (const e of outbox().unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
+    // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
+    let room = KEEPALIVE_MAX_BYTES;
+    let n = 0;
+    const list: SizedItem[] = [];
+    for (const s of sized(buffer.slice(0, CHUNK))) {
+      if ((room -= s.bytes + 1) < 0) break;
+      list.push(s);
+      n++;
+    }
+    buffer = buffer.slice(n);
+    const fresh = list.length ? plan(null, list, template()) : [];
+    const entries = [...held.values(), ...fresh];
+    if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
+    if (buffer.length) void persist(true);
+    // Everything this page held is sent or written: it need not look alive to others any more.
+    locks.release();
+  }
+
+  function optedOutElsewhere(): void {
+    if (stopped) return;
+    drop('opted_out', buffered());
+    buffer = [];
+    open = null;
+    generation++;
+    stop();
+    hooks.onOptedOut();
+  }
+
+  function stop(): void {
+    stopped = true;
+    sender.stop();
+    clearTimeout(persistTimer);
+    clearTimeout(drainSoon);
+    clearTimeout(startup);
+    clearInterval(interval);
+    detach();
+    unwatchOptOut();
+    locks.release();
   }
 
   const detach = watchLifecycle(leave, sender.resume);
+  let unwatchOptOut = (): void => {};
   const interval = setInterval(() => {
-    if (buffer.length || stats.queued) void drain();
+    if (buffer.length || open || stats.queued) void drain();
   }, options.flushIntervalMs);
-  // Drain batches left by earlier page loads, after the current task so start-up stays cheap.
-  setTimeout(() => void drain(), 0);
+  if (hooks.optIn) void enqueue(() => outbox().run(optInOp)).catch(outboxError);
+  // Decide consent and drain batches left by earlier page loads after the current task, so start-up
+  // stays cheap.
+  const startup = setTimeout(() => {
+    if (!hooks.ready()) return;
+    unwatchOptOut = watchOptOut(optedOutElsewhere);
+    void drain();
+  }, 0);
 
   return {
     add,
     drop,
     drain,
+    leave,
     status: (): TelemetryStatus => ({
       ...stats,
       enabled: !stopped,
-      storage: outbox.kind,
+      storage: outbox().kind,
       buffered: buffered(),
       dropped: { ...stats.dropped },
       pausedUntil: sender.pausedUntil(),
     }),
-    stop(): void {
-      stopped = true;
-      sender.stop();
-      clearTimeout(persistTimer);
-      clearTimeout(drainSoon);
-      clearInterval(interval);
-      detach();
-    },
-    /** Drops everything this page holds and the whole outbox (opt-out). Never rejects. */
+    stop,
+    /** Opt-out: drops everything this page holds and the whole outbox, in every tab. Never rejects. */
     clear(): Promise<void> {
-      drop('opted_out', buffered() + stats.queued);
+      const held = buffered() + (open?.count ?? 0);
       buffer = [];
       open = null;
+      generation++;
       stats.queued = 0;
-      return enqueue(() => outbox.clear()).catch(outboxError);
+      return enqueue(() => outbox().run(optOutOp))
+        .then((n) => drop('opted_out', held + n))
+        .catch(outboxError);
     },
   };
 }

@@ -86,6 +86,8 @@ export interface NativeBody {
   sentAt: string;
   resource: Resource;
   session: { id: string };
+  /** Events the client dropped since its previous batch, by reason (like Sentry's client reports). */
+  dropped?: Record<string, number>;
   token?: string;
 }
 

@@ -1,9 +1,12 @@
 import { backoffDelay } from './backoff.js';
+import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
 import { encodeNative } from './encoders/native.js';
+import { gzip } from './gzip.js';
+import { pageKeepaliveBudget } from './keepalive-budget.js';
 import type { OutboxEntry, OutboxOp } from './outbox.js';
-import { claimOp, markClaimedOp, settleOp } from './outbox-ops.js';
-import { defaultLockManager, ownerLocks } from './owner-lock.js';
+import { claimOp, leaveOp, settleOp, type ClaimResult } from './outbox-ops.js';
+import type { OwnerLocks } from './owner-lock.js';
 import type { TelemetryStatus } from './status.js';
 import { fetchTransport, type SendResult } from './transport.js';
 
@@ -15,28 +18,42 @@ import { fetchTransport, type SendResult } from './transport.js';
  */
 
 // A claim older than this is taken over: Chrome cancels keepalive requests 30 s after the page is gone.
-const CLAIM_LEASE_MS = 60_000;
+export const CLAIM_LEASE_MS = 60_000;
+// A round's claims are sent together, each within REQUEST_TIMEOUT_MS, so all are settled well inside
+// the lease and no other page takes one over while it is in flight.
 const CLAIMS_PER_ROUND = 4;
+export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SenderDeps {
   options: ResolvedOptions;
   /** This page's id: owner of its claims and name of its Web Lock. */
   pageId: string;
+  locks: OwnerLocks;
   /** The pipeline's counters, updated here. */
   stats: TelemetryStatus;
   /** Runs an outbox operation after the ones before it; a failure is recorded, and gives undefined. */
   run: <R>(op: OutboxOp<R>) => Promise<R | undefined>;
-  /** Writes the memory buffer to the outbox: done first in every round, so it is sent too. */
+  /** Writes the memory buffer to the outbox and seals this page's open entry: done first in every round. */
   persist: () => Promise<void>;
-  /** Told which entries a round claimed: the page must not append to them any more. */
-  onClaim: (entries: OutboxEntry[]) => void;
+  /** Another context recorded an opt-out: stop. */
+  onOptedOut: () => void;
+  /** Events the outbox dropped (expired), to report. */
+  onDropped: (reason: 'expired' | 'rejected' | 'max_attempts', n: number) => void;
 }
 
-export function createSender({ options, pageId, stats, run, persist, onClaim }: SenderDeps) {
+export function createSender({
+  options,
+  pageId,
+  locks,
+  stats,
+  run,
+  persist,
+  onOptedOut,
+  onDropped,
+}: SenderDeps) {
   const { now, token, random } = options;
-  const transport = options.transport ?? fetchTransport({ now });
-  const locks = ownerLocks(options.locks === undefined ? defaultLockManager() : options.locks);
-  const resource = { app: options.app, version: options.version };
+  const transport = options.transport ?? fetchTransport({ now, timeoutMs: REQUEST_TIMEOUT_MS });
+  const budget = options.keepaliveBudget ?? pageKeepaliveBudget;
   let draining: Promise<void> | null = null;
   let drainAgain = false;
   let forceAgain = false;
@@ -47,23 +64,26 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
   let backoffUntil = 0;
   let stopped = false;
 
-  async function send(entry: OutboxEntry, unloading: boolean): Promise<SendResult> {
-    let body: string;
-    try {
-      body = encodeNative(entry.batch, { resource, sentAt: now(), token: unloading ? token : undefined });
-    } catch (error) {
-      // It would fail the same way every time.
-      return { outcome: 'drop', status: 0, error: `encode: ${String(error)}` };
-    }
+  /** The body of a batch: gzip where it helps and the page is not leaving (compression is async). */
+  async function body(entry: OutboxEntry) {
+    const text = encodeNative(entry, { sentAt: now() });
+    const zipped = options.compress && text.length > 1024 ? await gzip(text) : null;
+    return zipped ? { body: zipped, encoding: 'gzip' as const } : { body: text };
+  }
+
+  /** Sends one entry; `unloadBody` is the body of a keepalive send made as the page leaves. */
+  async function send(entry: OutboxEntry, unloadBody?: string): Promise<SendResult> {
+    const unloading = unloadBody !== undefined;
     stats.inFlight += entry.count;
     try {
+      const encoded = unloading ? { body: unloadBody } : await body(entry);
       // Unload sends use a CORS-safelisted content type and no custom header, so no preflight.
       return await transport.send({
         url: options.endpoint ?? '',
-        body,
+        ...encoded,
         unloading,
         contentType: unloading ? 'text/plain;charset=UTF-8' : 'application/json',
-        headers: !unloading && token ? { 'X-Telemetry-Token': token } : {},
+        headers: unloading ? {} : { ...(token ? { 'X-Telemetry-Token': token } : {}) },
       });
     } catch (error) {
       return { outcome: 'retry', status: 0, error: String(error), countsAsAttempt: false };
@@ -81,8 +101,8 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
     } else {
       stats.lastError = result.error;
       const attempts = entry.attempts + (result.outcome === 'retry' && result.countsAsAttempt ? 1 : 0);
-      if (result.outcome === 'drop') stats.dropped.rejected += entry.count;
-      else if (attempts >= options.maxAttempts) stats.dropped.max_attempts += entry.count;
+      if (result.outcome === 'drop') onDropped('rejected', entry.count);
+      else if (attempts >= options.maxAttempts) onDropped('max_attempts', entry.count);
       else {
         failures++;
         const delay =
@@ -95,8 +115,8 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
         scheduleRetry(now() + delay);
       }
     }
-    if (!next) stats.queued = Math.max(0, stats.queued - entry.count);
-    await run(settleOp(entry.key, next));
+    const queued = await run(settleOp(pageId, entry.key, next));
+    if (queued !== undefined) stats.queued = queued;
     return result.outcome !== 'retry';
   }
 
@@ -108,11 +128,12 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
 
   async function drainOnce(force: boolean): Promise<void> {
     await persist();
+    if (stopped) return;
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
     if (!force && now() < backoffUntil) return;
     for (;;) {
       const live = await locks.liveOwners();
-      const r = await run(
+      const r: ClaimResult | undefined = await run(
         claimOp({
           owner: pageId,
           now: now(),
@@ -123,21 +144,17 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
         }),
       );
       if (!r) return;
-      stats.dropped.expired += r.expired;
+      if (r.optedOut) return onOptedOut();
+      if (r.expired) onDropped('expired', r.expired);
       stats.queued = r.queued;
-      onClaim(r.claimed);
       if (r.claimed.length === 0) {
         if (r.nextAttemptAt !== null) scheduleRetry(r.nextAttemptAt);
         return;
       }
-      for (const [i, entry] of r.claimed.entries()) {
-        if (!(await settle(entry, await send(entry, false)))) {
-          // Give the rest back unclaimed: the network or server is failing now.
-          for (const { key, attempts, nextAttemptAt } of r.claimed.slice(i + 1))
-            await run(settleOp(key, { attempts, nextAttemptAt }));
-          return;
-        }
-      }
+      // A round's batches go out together: encoding and compressing one overlaps the others' network
+      // time. Any failure ends the drain; the retry timer or `online` starts the next.
+      const ok = await Promise.all(r.claimed.map(async (entry) => settle(entry, await send(entry))));
+      if (stopped || ok.includes(false)) return;
     }
   }
 
@@ -154,7 +171,8 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
         drainAgain = false;
         try {
           // Hold this page's lock while its claims are out, so other pages know it is alive.
-          await locks.hold(pageId, () => drainOnce(force));
+          locks.acquire();
+          await drainOnce(force);
           force = forceAgain;
           forceAgain = false;
         } catch (error) {
@@ -170,14 +188,33 @@ export function createSender({ options, pageId, stats, run, persist, onClaim }: 
   return {
     drain,
     /**
-     * The page is leaving: send these entries at once with keepalive, and only then record them as
-     * claimed (an IndexedDB write started now often never completes, PLATFORM.md).
+     * The page is leaving: send these entries at once with keepalive while they fit the page's
+     * keepalive budget, then record the ones sent as claimed (for the lease) and write the others
+     * unclaimed and due, for the next page or the service worker. During a Retry-After pause nothing
+     * is sent. The write comes last because an IndexedDB write started now often never completes
+     * (PLATFORM.md); entries in `fresh` were never written before.
      */
-    sendNow(entries: OutboxEntry[]): void {
-      const sends = entries.map((entry) => send(entry, true));
-      void run(markClaimedOp(pageId, now(), entries));
-      entries.forEach((entry, i) => {
-        sends[i]!.then((result) => settle(entry, result)).catch(() => {});
+    sendNow(entries: OutboxEntry[], fresh: Set<string>): void {
+      const sent: OutboxEntry[] = [];
+      const unsent: OutboxEntry[] = [];
+      const paused = now() < pausedUntil;
+      for (const entry of entries) {
+        const text = paused ? '' : encodeNative(entry, { sentAt: now(), token });
+        const release = paused ? null : budget.reserve(utf8Length(text));
+        if (!release) {
+          unsent.push(paused ? { ...entry, nextAttemptAt: pausedUntil } : entry);
+          continue;
+        }
+        sent.push(entry);
+        void send(entry, text)
+          .then((result) => {
+            release();
+            return settle(entry, result);
+          })
+          .catch(() => {});
+      }
+      void run(leaveOp(pageId, now(), sent, unsent, fresh)).then((queued) => {
+        if (queued !== undefined) stats.queued = queued;
       });
     },
     /** Connectivity or visibility came back: forget the network backoff and send. */

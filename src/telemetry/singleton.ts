@@ -32,7 +32,10 @@ const METHODS = [
   'flush',
   'optOut',
   'optIn',
+  'consentState',
   'isEnabled',
+  'isConfigured',
+  'getSessionId',
   'status',
   'shutdown',
 ] as const;

@@ -10,6 +10,8 @@ export type DropReason =
   | 'rejected'
   /** The call's input could not make an event (a non-finite metric value or duration). */
   | 'invalid'
+  /** The same message (or metric or span name) past `maxRepeatsPerMinute`: a runaway loop. */
+  | 'storm'
   /** Cleared by `optOut()`. */
   | 'opted_out'
   /** Neither IndexedDB nor the memory fallback could take them. */
@@ -21,6 +23,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'expired',
   'rejected',
   'invalid',
+  'storm',
   'opted_out',
   'storage_error',
 ];

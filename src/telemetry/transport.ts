@@ -1,14 +1,16 @@
-import { utf8Length } from './bytes.js';
-import { pageKeepaliveBudget, type KeepaliveBudget } from './keepalive-budget.js';
-
 /** One encoded batch to deliver. */
 export interface SendRequest {
   url: string;
-  body: string;
+  /** JSON text, or its gzip bytes when `encoding` is 'gzip'. */
+  body: string | Uint8Array;
+  encoding?: 'gzip';
   /** Extra headers. Unload sends must carry none, or the browser needs a CORS preflight. */
   headers: Record<string, string>;
   contentType: string;
-  /** The page is going away: the request must survive it (keepalive) and must not need a preflight. */
+  /**
+   * The page is going away: the request must survive it (keepalive; the sender has reserved its bytes
+   * in the page's keepalive budget) and must not need a preflight.
+   */
   unloading: boolean;
 }
 
@@ -53,8 +55,7 @@ export function classifyStatus(status: number, retryAfter: string | null, now: n
 
 export interface FetchTransportOptions {
   fetch?: typeof fetch;
-  budget?: KeepaliveBudget;
-  /** Abort a request that has not answered after this long (not applied to unload sends). @default 30000 */
+  /** Abort a request that has not answered after this long (not applied to unload sends). @default 10000 */
   timeoutMs?: number;
   now?: () => number;
 }
@@ -68,44 +69,44 @@ const networkError = (error: unknown): SendResult => ({
 });
 
 /**
- * fetch with `keepalive` whenever the body fits the page-wide budget, plain fetch otherwise.
- * sendBeacon is not used: it cannot see 429/503 and silently loses those batches (PLATFORM.md).
+ * fetch, with `keepalive` for sends made as the page leaves (the sender keeps those within the
+ * page-wide keepalive budget). sendBeacon is not used: it cannot see 429/503 and silently loses
+ * those batches (PLATFORM.md).
  */
 export function fetchTransport({
-  budget = pageKeepaliveBudget,
-  timeoutMs = 30_000,
+  timeoutMs = 10_000,
   now = Date.now,
   // Taken once, at creation: an app's fetch instrumentation installed later must not see (and trace)
   // telemetry's own requests.
   fetch: doFetch = globalThis.fetch?.bind(globalThis),
 }: FetchTransportOptions = {}): Transport {
-  async function attempt(request: SendRequest, keepalive: boolean): Promise<SendResult> {
-    const response = await doFetch(request.url, {
-      method: 'POST',
-      body: request.body,
-      headers: { 'Content-Type': request.contentType, ...request.headers },
-      keepalive,
-      credentials: 'omit',
-      signal: request.unloading ? undefined : globalThis.AbortSignal?.timeout?.(timeoutMs),
-    });
-    // Drain the body so the connection can be reused; its content does not matter.
-    response.body?.cancel().catch(() => {});
-    return classifyStatus(response.status, response.headers.get('Retry-After'), now());
-  }
-
   return {
     async send(request) {
-      const release = budget.reserve(utf8Length(request.body));
+      // A hung request must not stop this page's sending for good. AbortController and a timer rather
+      // than AbortSignal.timeout, which Safari < 16 and older runtimes lack; unload sends outlive the
+      // page and get none.
+      const abort = request.unloading ? undefined : new AbortController();
+      const timer = abort && setTimeout(() => abort.abort(), timeoutMs);
       try {
-        return await attempt(request, !!release);
+        const response = await doFetch(request.url, {
+          method: 'POST',
+          body: request.body as BodyInit,
+          headers: {
+            'Content-Type': request.contentType,
+            ...(request.encoding ? { 'Content-Encoding': request.encoding } : {}),
+            ...request.headers,
+          },
+          keepalive: request.unloading,
+          credentials: 'omit',
+          signal: abort?.signal,
+        });
+        // Drain the body so the connection can be reused; its content does not matter.
+        response.body?.cancel().catch(() => {});
+        return classifyStatus(response.status, response.headers.get('Retry-After'), now());
       } catch (error) {
-        // Chromium rejects an over-budget keepalive request with a bare TypeError; Faro retries once
-        // without keepalive, which still works while the page stays alive.
-        if (!release || !(error instanceof TypeError) || request.unloading) return networkError(error);
-        release();
-        return await attempt(request, false).catch(networkError);
+        return networkError(error);
       } finally {
-        release?.();
+        clearTimeout(timer);
       }
     },
   };

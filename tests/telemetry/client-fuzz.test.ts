@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTelemetry, type Telemetry } from '../../src/telemetry/client.js';
-import { HTTP, OFFLINE, OK, recordingTransport, seeded } from './helpers.js';
+import { bodyText, HTTP, OFFLINE, OK, recordingTransport, seeded } from './helpers.js';
 
 function hostileValues(): unknown[] {
   const circular: Record<string, unknown> = { name: 'loop' };
@@ -134,8 +134,14 @@ describe('no public call throws or rejects, whatever it is given', () => {
       const s = t.status();
       expect(Number.isFinite(s.sent) && Number.isFinite(s.queued) && Number.isFinite(s.buffered)).toBe(true);
     }
-    // Every body that went out is valid JSON within the byte budget.
-    for (const r of wire.requests) expect(new TextEncoder().encode(r.body).length).toBeLessThanOrEqual(4_096);
+    // Every body that went out is valid JSON in the native shape, within the byte budget.
+    for (const r of wire.requests) {
+      const text = bodyText(r);
+      expect(new TextEncoder().encode(text).length).toBeLessThanOrEqual(4_096);
+      const body = JSON.parse(text) as Record<string, unknown>;
+      expect(body.batchId).toMatch(/^[0-9a-f]{32}$/);
+      for (const kind of ['logs', 'traces', 'metrics']) expect(Array.isArray(body[kind])).toBe(true);
+    }
     await new Promise((r) => setTimeout(r, 20));
     expect(rejections).toEqual([]);
   });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
-import { fakeTimers, messages, recordingTransport, settle } from './helpers.js';
+import { CONSENT_KEY } from '../../src/telemetry/consent.js';
+import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
 
 const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 
@@ -185,7 +186,7 @@ describe('consent', () => {
     await settle();
     expect(t.isEnabled()).toBe(false);
     expect(t.status().dropped.opted_out).toBe(1);
-    expect(await outbox.run((entries) => ({ put: [], del: [], result: entries.length }))).toBe(0);
+    expect(await outbox.run(countOp())).toBe(0);
     t.log('info', 'ignored');
 
     const wire = recordingTransport();
@@ -198,5 +199,134 @@ describe('consent', () => {
     expect(messages(wire.bodies)).toEqual(['after opt-in']);
     await next.shutdown();
     await t.shutdown();
+  });
+});
+
+describe('start-up', () => {
+  it('reads no storage on the caller’s task, and still honours a stored opt-out before storing or sending', async () => {
+    localStorage.setItem(CONSENT_KEY, 'out');
+    const reads: string[] = [];
+    const spies = [localStorage, sessionStorage].map((storage) => {
+      const read = storage.getItem.bind(storage);
+      return vi.spyOn(storage, 'getItem').mockImplementation((key) => (reads.push(key), read(key)));
+    });
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    expect(reads).toEqual([]);
+    t.log('info', 'before the choice is read');
+    await t.flush();
+    expect(reads).toContain(CONSENT_KEY);
+    expect(t.isEnabled()).toBe(false);
+    expect(wire.requests).toEqual([]);
+    expect(await outbox.run(countOp())).toBe(0);
+    expect(t.status().dropped.opted_out).toBe(1);
+    spies.forEach((s) => s.mockRestore());
+    await t.shutdown();
+  });
+});
+
+describe('start-up work on the caller’s task', () => {
+  it('touches neither IndexedDB nor Web Locks nor the storage event until after start-up', async () => {
+    const touched: string[] = [];
+    const idb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB')!;
+    Object.defineProperty(globalThis, 'indexedDB', {
+      configurable: true,
+      get: (): unknown => (
+        touched.push('indexedDB'),
+        idb.get ? (idb.get.call(globalThis) as unknown) : idb.value
+      ),
+    });
+    const addWin = window.addEventListener.bind(window);
+    window.addEventListener = ((type: string, ...rest: [EventListenerOrEventListenerObject, boolean?]) => (
+      touched.push(`window:${type}`),
+      addWin(type, ...rest)
+    )) as typeof window.addEventListener;
+    try {
+      const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+      t.log('info', 'early');
+      expect(touched.filter((x) => x === 'indexedDB' || x === 'window:storage')).toEqual([]);
+      await t.flush();
+      expect(touched).toContain('indexedDB');
+      await new Promise((r) => setTimeout(r, 5));
+      expect(touched).toContain('window:storage');
+      await t.shutdown();
+    } finally {
+      Object.defineProperty(globalThis, 'indexedDB', idb);
+      window.addEventListener = addWin;
+    }
+  });
+});
+
+describe('consent', () => {
+  it("with consent 'required', records and stores nothing until optIn(), then records", async () => {
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox, consent: 'required' });
+    expect(t.consentState()).toBe('unknown');
+    expect(t.isEnabled()).toBe(false);
+    expect(t.isConfigured()).toBe(true);
+    t.log('info', 'before consent');
+    await t.flush();
+    expect(t.status().buffered).toBe(0);
+    expect(await outbox.run(countOp())).toBe(0);
+    t.optIn();
+    expect(t.consentState()).toBe('granted');
+    t.log('info', 'after consent');
+    await t.flush();
+    expect(messages(wire.bodies)).toEqual(['after consent']);
+    await t.shutdown();
+    // Remembered by the next page load.
+    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, consent: 'required' });
+    expect(next.consentState()).toBe('granted');
+    expect(next.isEnabled()).toBe(true);
+    await next.shutdown();
+  });
+
+  it("with the default consent 'granted', records until the user opts out; the state says who chose", async () => {
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+    expect(t.consentState()).toBe('unknown');
+    expect(t.isEnabled()).toBe(true);
+    t.optOut();
+    expect(t.consentState()).toBe('denied');
+    expect(t.isEnabled()).toBe(false);
+    expect(t.isConfigured()).toBe(true);
+    await t.shutdown();
+  });
+
+  it('a disabled client is not configured and has no session', () => {
+    const t = createTelemetry({ endpoint: ENDPOINT, enabled: false });
+    expect(t.isConfigured()).toBe(false);
+    expect(t.getSessionId()).toBe('');
+  });
+
+  it('getSessionId() is the id every batch carries', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    t.log('info', 'x');
+    await t.flush();
+    expect(t.getSessionId()).toMatch(/^[0-9a-f]{32}$/);
+    expect(wire.bodies[0]!.session.id).toBe(t.getSessionId());
+    await t.shutdown();
+  });
+});
+
+describe('flush({ timeoutMs })', () => {
+  it('resolves by the timeout whatever the network does, leaving the batch queued', async () => {
+    fakeTimers();
+    const hung = recordingTransport(() => new Promise<never>(() => {}));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: hung.transport, outbox: memoryOutbox() });
+    t.log('info', 'stuck');
+    let done = false;
+    void t.flush({ timeoutMs: 500 }).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(done).toBe(true);
+    expect(t.status().queued).toBe(1);
+    let shut = false;
+    void t.shutdown({ timeoutMs: 100 }).then(() => (shut = true));
+    await vi.advanceTimersByTimeAsync(101);
+    expect(shut).toBe(true);
   });
 });

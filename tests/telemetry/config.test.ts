@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, fromViteEnv, resolveOptions, type TelemetryOptions } from '../../src/telemetry/config.js';
+import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
+import { bodyText, messages, recordingTransport } from './helpers.js';
 
 /** Lets a test pass values the types forbid, as plain JS callers can. */
 const loose = (options: Record<string, unknown>): TelemetryOptions => options;
@@ -18,7 +20,9 @@ describe('resolveOptions', () => {
       sampleRate: 1,
       app: 'app',
       version: '0.0.0',
-      maxQueuedEvents: 500,
+      maxQueuedEvents: 20_000,
+      maxQueuedBytes: 16 * 1024 * 1024,
+      compress: true,
       maxAttempts: 5,
       maxAgeMs: 7 * 24 * 60 * 60 * 1000,
       maxBatchBytes: 60_000,
@@ -34,8 +38,22 @@ describe('resolveOptions', () => {
     expect(() => r.onDiagnostic('x')).not.toThrow();
   });
 
-  it('keeps a batch small enough for the 64 KiB keepalive budget by default', () => {
-    expect(DEFAULTS.maxBatchBytes).toBeLessThanOrEqual(60_000);
+  it('keeps every request body of a default client under the 64 KiB keepalive budget', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: 'http://127.0.0.1:8787/ingest',
+      transport: wire.transport,
+      compress: false,
+    });
+    // UTF-8 heavy events, 3 bytes a character: string length would understate them.
+    for (let i = 0; i < 300; i++) t.log('info', `e${i}`, { text: '€'.repeat(700) });
+    await t.flush();
+    expect(wire.requests.length).toBeGreaterThan(5);
+    for (const r of wire.requests)
+      expect(Buffer.byteLength(bodyText(r))).toBeLessThanOrEqual(DEFAULTS.maxBatchBytes);
+    expect(DEFAULTS.maxBatchBytes).toBeLessThan(64 * 1024);
+    expect(messages(wire.bodies)).toHaveLength(300);
+    await t.shutdown();
   });
 
   it('keeps valid values as given', () => {

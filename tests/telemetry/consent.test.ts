@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CONSENT_KEY,
   inSample,
-  isOptedOut,
   sessionId,
   SESSION_KEY,
-  setOptedOut,
+  storeConsent,
+  storedConsent,
 } from '../../src/telemetry/consent.js';
 
 type Method = 'getItem' | 'setItem' | 'removeItem';
@@ -48,44 +48,38 @@ function idSource(seed: number): () => string {
   };
 }
 
-describe('opt-out', () => {
-  it('is not opted out by default', () => {
-    expect(isOptedOut()).toBe(false);
+describe('stored consent', () => {
+  it('is unknown until the user chooses', () => {
+    expect(storedConsent()).toBe('unknown');
   });
 
-  it('persists an opt-out in localStorage', () => {
-    expect(setOptedOut(true)).toBe(true);
+  it('persists an opt-out and an opt-in in localStorage', () => {
+    expect(storeConsent('denied')).toBe(true);
     expect(localStorage.getItem(CONSENT_KEY)).toBe('out');
-    expect(isOptedOut()).toBe(true);
+    expect(storedConsent()).toBe('denied');
+    expect(storeConsent('granted')).toBe(true);
+    expect(localStorage.getItem(CONSENT_KEY)).toBe('in');
+    expect(storedConsent()).toBe('granted');
   });
 
-  it('removes the stored choice on opt-in', () => {
-    setOptedOut(true);
-    expect(setOptedOut(false)).toBe(true);
-    expect(localStorage.getItem(CONSENT_KEY)).toBeNull();
-    expect(isOptedOut()).toBe(false);
-  });
-
-  it('reads a choice stored by an earlier page load', () => {
+  it('reads a choice stored by an earlier page load, and anything else as unknown', () => {
     localStorage.setItem(CONSENT_KEY, 'out');
-    expect(isOptedOut()).toBe(true);
+    expect(storedConsent()).toBe('denied');
     localStorage.setItem(CONSENT_KEY, 'something-else');
-    expect(isOptedOut()).toBe(false);
+    expect(storedConsent()).toBe('unknown');
   });
 
-  it('never throws when localStorage.getItem throws, and reports not opted out', () => {
+  it('never throws when localStorage.getItem throws, and reports unknown', () => {
     localStorage.setItem(CONSENT_KEY, 'out');
     breakStorage(localStorage, 'getItem');
     expect(() => localStorage.getItem(CONSENT_KEY)).toThrow();
-    expect(() => isOptedOut()).not.toThrow();
-    expect(isOptedOut()).toBe(false);
+    expect(storedConsent()).toBe('unknown');
   });
 
   it('never throws when localStorage cannot be written, and reports that it was not stored', () => {
     breakStorage(localStorage, 'setItem');
-    breakStorage(localStorage, 'removeItem');
-    expect(setOptedOut(true)).toBe(false);
-    expect(setOptedOut(false)).toBe(false);
+    expect(storeConsent('denied')).toBe(false);
+    expect(storeConsent('granted')).toBe(false);
   });
 });
 
@@ -104,8 +98,8 @@ describe('storage that cannot even be reached', () => {
         });
       }
       expect(() => globalThis.localStorage).toThrow();
-      expect(isOptedOut()).toBe(false);
-      expect(setOptedOut(true)).toBe(false);
+      expect(storedConsent()).toBe('unknown');
+      expect(storeConsent('denied')).toBe(false);
       expect(sessionId(() => 'no-storage')).toBe('no-storage');
     } finally {
       for (const [name, descriptor] of saved) {

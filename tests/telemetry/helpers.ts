@@ -1,5 +1,14 @@
+import { gunzipSync } from 'node:zlib';
 import { vi } from 'vitest';
-import { entryKey, type OutboxEntry, type OutboxOp } from '../../src/telemetry/outbox.js';
+import {
+  entryKey,
+  META,
+  PAYLOAD,
+  type EntryMeta,
+  type OutboxEntry,
+  type OutboxOp,
+  type Payload,
+} from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
 
@@ -23,6 +32,13 @@ export const HTTP = (status: number, retryAfterMs?: number): SendResult =>
         }
       : { outcome: 'drop', status, error: `HTTP ${status}` };
 
+/** A request's body as text: gunzipped when the client compressed it. */
+export function bodyText(request: SendRequest): string {
+  if (typeof request.body === 'string') return request.body;
+  if (request.encoding !== 'gzip') throw new Error('binary body without gzip encoding');
+  return gunzipSync(request.body).toString('utf8');
+}
+
 /**
  * A transport that records every request and answers from `answer` (default: 200). Bodies are
  * parsed so tests can assert on what went over the wire.
@@ -35,7 +51,7 @@ export function recordingTransport(
   const transport: Transport = {
     async send(request) {
       requests.push(request);
-      bodies.push(JSON.parse(request.body) as NativeBody);
+      bodies.push(JSON.parse(bodyText(request)) as NativeBody);
       return answer(request, requests.length - 1);
     },
   };
@@ -81,10 +97,11 @@ export function outboxEntry(
 ): OutboxEntry {
   return {
     key: entryKey(createdAt, batchId),
+    batchId,
+    createdAt,
     batch: {
-      batchId,
-      createdAt,
       sessionId: 's',
+      resource: { app: 'app', version: '0.0.0' },
       logs: Array.from({ length: count }, (_, i) => ({
         timestamp: createdAt + i,
         level: 'info' as const,
@@ -103,14 +120,33 @@ export function outboxEntry(
   };
 }
 
+/** Writes entries as the outbox stores them (metadata and payload), adding them to the totals. */
 export const putOp =
   (...entries: OutboxEntry[]): OutboxOp<void> =>
-  () => ({ put: entries, del: [], result: undefined });
-export const readOp: OutboxOp<OutboxEntry[]> = (entries) => ({ put: [], del: [], result: [...entries] });
+  async (tx) => {
+    const totals = (await tx.get<{ events: number; bytes: number }>('totals')) ?? { events: 0, bytes: 0 };
+    for (const { batch, ...meta } of entries) {
+      const before = await tx.get<EntryMeta>(META + meta.key);
+      tx.put(META + meta.key, meta);
+      tx.put(PAYLOAD + meta.key, batch);
+      totals.events += meta.count - (before?.count ?? 0);
+      totals.bytes += meta.bytes - (before?.bytes ?? 0);
+    }
+    tx.put('totals', totals);
+  };
 
-/** Counts the events stored in an outbox. */
-export const countOp = (): OutboxOp<number> => (entries) => ({
-  put: [],
-  del: [],
-  result: entries.reduce((n, e) => n + e.count, 0),
-});
+/** Every stored entry, oldest first, with its payload. */
+export const readOp: OutboxOp<OutboxEntry[]> = async (tx) => {
+  const metas: EntryMeta[] = [];
+  await tx.scan((m) => void metas.push(m));
+  const out: OutboxEntry[] = [];
+  for (const m of metas) out.push({ ...m, batch: (await tx.get<Payload>(PAYLOAD + m.key))! });
+  return out;
+};
+
+/** Counts the events stored in an outbox, by reading every entry (not the running totals). */
+export const countOp = (): OutboxOp<number> => async (tx) =>
+  (await readOp(tx)).reduce((n, e) => n + e.count, 0);
+
+/** The running totals the outbox keeps. */
+export const totalsOp: OutboxOp<{ events: number; bytes: number } | undefined> = (tx) => tx.get('totals');

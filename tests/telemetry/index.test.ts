@@ -29,8 +29,11 @@ describe('public exports', () => {
   it('the singleton has every client method plus configure', () => {
     const methods = [
       'configure',
+      'consentState',
       'exception',
       'flush',
+      'getSessionId',
+      'isConfigured',
       'isEnabled',
       'log',
       'metric',

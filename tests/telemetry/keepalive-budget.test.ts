@@ -1,11 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { utf8Length } from '../../src/telemetry/bytes.js';
+import { createTelemetry } from '../../src/telemetry/client.js';
 import {
   createKeepaliveBudget,
   KEEPALIVE_MAX_BYTES,
   KEEPALIVE_MAX_REQUESTS,
   pageKeepaliveBudget,
 } from '../../src/telemetry/keepalive-budget.js';
+import { memoryOutbox } from '../../src/telemetry/outbox.js';
+import { bodyText, countOp, messages, recordingTransport, setVisibility, settle } from './helpers.js';
 
 describe('keepalive budget', () => {
   it('defaults to the peers’ limits: 60,000 bytes and 9 requests in flight', () => {
@@ -99,5 +102,53 @@ describe('keepalive budget', () => {
     expect(pageKeepaliveBudget.inFlightBytes).toBe(1000);
     release();
     expect(pageKeepaliveBudget.inFlightBytes).toBe(0);
+  });
+});
+
+describe('the page-wide keepalive budget', () => {
+  afterEach(() => {
+    setVisibility('visible');
+  });
+
+  it('is shared by two clients of one page: together their unload sends stay within 60,000 bytes', async () => {
+    // About 40 KB of events in each client: either fits the budget alone, both together do not.
+    const text = (client: string, i: number): string =>
+      `${client}-${String(i).padStart(3, '0')}:${'x'.repeat(480)}`;
+    const clients = ['one', 'two'].map((name) => {
+      const wire = recordingTransport();
+      const outbox = memoryOutbox();
+      const t = createTelemetry({
+        endpoint: 'https://telemetry.example.com/ingest',
+        token: 'tok',
+        transport: wire.transport,
+        outbox,
+        locks: null,
+      });
+      for (let i = 0; i < 80; i++) t.log('info', text(name, i));
+      return { name, t, wire, outbox };
+    });
+    expect(pageKeepaliveBudget.inFlightBytes).toBe(0);
+
+    setVisibility('hidden');
+
+    const unloading = clients.flatMap((c) => c.wire.requests.filter((r) => r.unloading));
+    const unloadBytes = unloading.map((r) => utf8Length(bodyText(r)));
+    expect(unloadBytes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(KEEPALIVE_MAX_BYTES);
+    // One client's batch went with keepalive, and it really was about 40 KB.
+    expect(unloading).toHaveLength(1);
+    expect(unloadBytes[0]).toBeGreaterThan(35_000);
+    // The second client's batch did not go with keepalive.
+    expect(clients[1]!.wire.requests.filter((r) => r.unloading)).toEqual([]);
+
+    // Nothing is lost: the second client stores its batch and sends it later, without keepalive.
+    await settle(50);
+    for (const c of clients) {
+      const sent = messages(c.wire.bodies);
+      const stored = await c.outbox.run(countOp());
+      expect(new Set(sent).size + stored).toBe(80);
+    }
+    expect(clients[1]!.wire.requests.every((r) => !r.unloading)).toBe(true);
+    expect(pageKeepaliveBudget.inFlightBytes).toBe(0);
+    await Promise.all(clients.map((c) => c.t.shutdown()));
   });
 });

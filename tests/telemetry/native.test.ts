@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { encodeNative, toNativeBody, type EncodeContext } from '../../src/telemetry/encoders/native.js';
-import type { Batch } from '../../src/telemetry/records.js';
+import {
+  encodeNative,
+  toNativeBody,
+  type EncodableBatch,
+  type EncodeContext,
+} from '../../src/telemetry/encoders/native.js';
+import type { Payload } from '../../src/telemetry/outbox.js';
 import { validateBody } from '../../src/server/validate.js';
 
 const T0 = Date.UTC(2025, 2, 14, 9, 26, 53, 589);
 
-function batch(overrides: Partial<Batch> = {}): Batch {
+function payload(overrides: Partial<Payload> = {}): Payload {
   return {
-    batchId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
-    createdAt: T0,
     sessionId: 'session-42',
+    resource: { app: 'quiz', version: '1.4.0' },
     logs: [
       {
         timestamp: T0,
@@ -45,12 +49,19 @@ function batch(overrides: Partial<Batch> = {}): Batch {
   };
 }
 
-const ctx: EncodeContext = { resource: { app: 'quiz', version: '1.4.0' }, sentAt: T0 + 60_000 };
+const BATCH_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const batch = (overrides: Partial<Payload> = {}): EncodableBatch => ({
+  batchId: BATCH_ID,
+  batch: payload(overrides),
+});
+
+const ctx: EncodeContext = { sentAt: T0 + 60_000 };
+const parse = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
 
 describe('native encoder', () => {
   it('encodes the exact native wire format with ISO timestamps', () => {
-    expect(JSON.parse(encodeNative(batch(), ctx))).toEqual({
-      batchId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    expect(parse(encodeNative(batch(), ctx))).toEqual({
+      batchId: BATCH_ID,
       sentAt: '2025-03-14T09:27:53.589Z',
       resource: { app: 'quiz', version: '1.4.0' },
       session: { id: 'session-42' },
@@ -90,8 +101,12 @@ describe('native encoder', () => {
     });
   });
 
-  it('carries no token and no internal fields (createdAt, sessionId) unless asked', () => {
-    const body = JSON.parse(encodeNative(batch(), ctx)) as Record<string, unknown>;
+  it('toNativeBody gives the same body as encodeNative parses to', () => {
+    expect(JSON.parse(JSON.stringify(toNativeBody(batch(), ctx)))).toEqual(parse(encodeNative(batch(), ctx)));
+  });
+
+  it('carries no token, no dropped and no internal fields (sessionId, createdAt) unless present', () => {
+    const body = parse(encodeNative(batch(), ctx));
     expect(Object.keys(body).sort()).toEqual([
       'batchId',
       'logs',
@@ -101,12 +116,19 @@ describe('native encoder', () => {
       'session',
       'traces',
     ]);
-    expect('token' in toNativeBody(batch(), ctx)).toBe(false);
+    const direct = toNativeBody(batch(), ctx);
+    expect('token' in direct).toBe(false);
+    expect('dropped' in direct).toBe(false);
+  });
+
+  it('includes the batch’s drop counts when it has them', () => {
+    const body = parse(encodeNative(batch({ dropped: { queue_full: 12, expired: 3 } }), ctx));
+    expect(body.dropped).toEqual({ queue_full: 12, expired: 3 });
   });
 
   it('puts the token in the body only when given (unload sends without a custom header)', () => {
-    const body = JSON.parse(encodeNative(batch(), { ...ctx, token: 's3cret' })) as Record<string, unknown>;
-    expect(body.token).toBe('s3cret');
+    expect(parse(encodeNative(batch(), { ...ctx, token: 's3cret' })).token).toBe('s3cret');
+    expect('token' in parse(encodeNative(batch(), { ...ctx, token: undefined }))).toBe(false);
   });
 
   it('keeps empty kinds as empty arrays', () => {
@@ -115,31 +137,39 @@ describe('native encoder', () => {
   });
 
   it('does not change the batch it encodes (a retry re-encodes the same stored batch)', () => {
-    const b = batch();
+    const b = batch({ dropped: { invalid: 1 } });
     const before = structuredClone(b);
-    encodeNative(b, ctx);
+    encodeNative(b, { ...ctx, token: 't' });
     expect(b).toEqual(before);
   });
 
   it('encodes the same batch with the same batchId each time, so the server can dedupe retries', () => {
-    const first = JSON.parse(encodeNative(batch(), ctx)) as { batchId: string };
-    const retry = JSON.parse(encodeNative(batch(), { ...ctx, sentAt: T0 + 120_000 })) as { batchId: string };
+    const first = parse(encodeNative(batch(), ctx));
+    const retry = parse(encodeNative(batch(), { sentAt: T0 + 120_000 }));
     expect(retry.batchId).toBe(first.batchId);
+    expect(retry.sentAt).toBe('2025-03-14T09:28:53.589Z');
+    expect(retry.logs).toEqual(first.logs);
   });
 
-  it('never throws on an out-of-range or non-finite timestamp', () => {
-    const bad = batch({ metrics: [{ timestamp: NaN, name: 'x', value: 1, labels: {} }] });
-    expect(() => encodeNative(bad, { ...ctx, sentAt: 1e20 })).not.toThrow();
-    const body = JSON.parse(encodeNative(bad, { ...ctx, sentAt: 1e20 })) as {
-      sentAt: string;
-      metrics: { timestamp: string }[];
-    };
-    expect(body.sentAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(body.metrics[0]!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+  it('never throws on an out-of-range or non-finite timestamp, and still writes ISO strings', () => {
+    const iso = /^-?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    for (const bad of [NaN, Infinity, -Infinity, 1e20, -1e20, 8.64e15 + 1]) {
+      const b = batch({ metrics: [{ timestamp: bad, name: 'x', value: 1, labels: {} }] });
+      let text = '';
+      expect(() => (text = encodeNative(b, { sentAt: bad }))).not.toThrow();
+      const body = parse(text) as { sentAt: string; metrics: { timestamp: string }[] };
+      expect(body.sentAt).toMatch(iso);
+      expect(body.metrics[0]!.timestamp).toMatch(iso);
+    }
+    // The largest valid time is kept as it is.
+    const edge = parse(encodeNative(batch(), { sentAt: 8.64e15 }));
+    expect(edge.sentAt).toBe(new Date(8.64e15).toISOString());
   });
 
-  it('produces a body the ingest server accepts', () => {
-    const result = validateBody(JSON.parse(encodeNative(batch(), { ...ctx, token: 't' })));
+  it('produces a body the ingest server accepts, with drop counts and token', () => {
+    const result = validateBody(
+      parse(encodeNative(batch({ dropped: { queue_full: 1 } }), { ...ctx, token: 't' })),
+    );
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.body.logs).toHaveLength(2);

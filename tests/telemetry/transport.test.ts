@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { createKeepaliveBudget } from '../../src/telemetry/keepalive-budget.js';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   classifyStatus,
   fetchTransport,
@@ -33,16 +33,13 @@ function fakeFetch(answer: (call: Call, index: number) => Response | Promise<Res
   return { fetch, calls };
 }
 
-/** Rejects keepalive requests the way Chromium does when they do not fit its budget. */
-const chromiumOverBudget = (call: Call): Response => {
-  if (call.init.keepalive) throw new TypeError('Failed to fetch');
-  return new Response(null, { status: 204 });
-};
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+/** A fetch response that never comes, rejecting like fetch when the request is aborted. */
+function hangUntilAborted(signal: AbortSignal | null | undefined): Promise<Response> {
+  return new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () =>
+      reject(new DOMException('The operation was aborted.', 'AbortError')),
+    );
+  });
 }
 
 function request(overrides: Partial<SendRequest> = {}): SendRequest {
@@ -147,10 +144,13 @@ describe('parseRetryAfter', () => {
 });
 
 describe('fetchTransport', () => {
-  it('POSTs the body with keepalive when it fits the budget, and reports the result', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('POSTs the body without keepalive, with its headers and a timeout signal, and reports the result', async () => {
     const { fetch, calls } = fakeFetch(() => new Response('{"status":"ok"}', { status: 200 }));
-    const budget = createKeepaliveBudget();
-    const result = await fetchTransport({ fetch, budget, now }).send(
+    const result = await fetchTransport({ fetch, now }).send(
       request({ headers: { 'X-Telemetry-Token': 'secret' } }),
     );
     expect(result).toEqual({ outcome: 'ok', status: 200 });
@@ -159,134 +159,25 @@ describe('fetchTransport', () => {
     expect(url).toBe('https://telemetry.example.com/ingest');
     expect(init.method).toBe('POST');
     expect(init.body).toBe('{"batchId":"b1","logs":[]}');
-    expect(init.keepalive).toBe(true);
+    expect(init.keepalive).toBe(false);
     expect(init.credentials).toBe('omit');
     expect(init.headers).toEqual({ 'Content-Type': 'application/json', 'X-Telemetry-Token': 'secret' });
     expect(init.signal).toBeInstanceOf(AbortSignal);
-    expect(budget.inFlightBytes).toBe(0);
   });
 
-  it('holds the body’s bytes in the budget while the request is in flight', async () => {
-    const gate = deferred<Response>();
-    const { fetch } = fakeFetch(() => gate.promise);
-    const budget = createKeepaliveBudget();
-    const sending = fetchTransport({ fetch, budget, now }).send(request({ body: 'x'.repeat(1234) }));
-    expect(budget.inFlightBytes).toBe(1234);
-    expect(budget.inFlightRequests).toBe(1);
-    gate.resolve(new Response(null, { status: 204 }));
-    await sending;
-    expect(budget.inFlightBytes).toBe(0);
-    expect(budget.inFlightRequests).toBe(0);
-  });
-
-  it('sends without keepalive when a concurrent in-flight request has used up the page-wide budget', async () => {
-    const gate = deferred<Response>();
-    const { fetch, calls } = fakeFetch((_call, i) =>
-      i === 0 ? gate.promise : new Response(null, { status: 204 }),
-    );
-    const budget = createKeepaliveBudget();
-    // Two clients in one page share the budget.
-    const first = fetchTransport({ fetch, budget, now }).send(request({ body: 'a'.repeat(40_000) }));
-    const second = await fetchTransport({ fetch, budget, now }).send(request({ body: 'b'.repeat(40_000) }));
-    expect(second).toEqual({ outcome: 'ok', status: 204 });
-    expect(calls.map((c) => c.init.keepalive)).toEqual([true, false]);
-    gate.resolve(new Response(null, { status: 204 }));
-    expect(await first).toEqual({ outcome: 'ok', status: 204 });
-    // Once the first finished, the budget is free again.
-    await fetchTransport({ fetch, budget, now }).send(request({ body: 'c'.repeat(40_000) }));
-    expect(calls[2]!.init.keepalive).toBe(true);
-  });
-
-  it('measures the body in UTF-8 bytes: 30,001 "é" (60,002 bytes) goes without keepalive', async () => {
+  it('uses keepalive only when the page is unloading, whatever the body size', async () => {
     const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }));
-    await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(
-      request({ body: 'é'.repeat(30_001) }),
-    );
-    expect(calls[0]!.init.keepalive).toBe(false);
+    const transport = fetchTransport({ fetch, now });
+    await transport.send(request({ unloading: false }));
+    await transport.send(request({ unloading: true }));
+    await transport.send(request({ unloading: false, body: 'x'.repeat(100) }));
+    await transport.send(request({ unloading: true, body: 'x'.repeat(70_000) }));
+    expect(calls.map((c) => c.init.keepalive)).toEqual([false, true, false, true]);
   });
 
-  it('retries once without keepalive when the keepalive request fails with a TypeError', async () => {
-    const { fetch, calls } = fakeFetch(chromiumOverBudget);
-    const budget = createKeepaliveBudget();
-    const result = await fetchTransport({ fetch, budget, now }).send(request());
-    expect(result).toEqual({ outcome: 'ok', status: 204 });
-    expect(calls).toHaveLength(2);
-    expect(calls[0]!.init.keepalive).toBe(true);
-    expect(calls[1]!.init.keepalive).toBe(false);
-    expect(calls[1]!.init.body).toBe(calls[0]!.init.body);
-    expect(budget.inFlightBytes).toBe(0);
-    expect(budget.inFlightRequests).toBe(0);
-  });
-
-  it('reports the server’s answer to the retry without keepalive', async () => {
-    const { fetch } = fakeFetch((call) => {
-      if (call.init.keepalive) throw new TypeError('Failed to fetch');
-      return new Response(null, { status: 503, headers: { 'Retry-After': '9' } });
-    });
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(request());
-    expect(result).toEqual({
-      outcome: 'retry',
-      status: 503,
-      error: 'HTTP 503',
-      retryAfterMs: 9_000,
-      countsAsAttempt: false,
-    });
-  });
-
-  it('does not retry without keepalive while the page is unloading', async () => {
-    const { fetch, calls } = fakeFetch(chromiumOverBudget);
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(
-      request({ unloading: true }),
-    );
-    expect(calls).toHaveLength(1);
-    expect(result).toMatchObject({ outcome: 'retry', status: 0, countsAsAttempt: false });
-  });
-
-  it('does not retry an error other than TypeError', async () => {
-    const { fetch, calls } = fakeFetch(() => {
-      throw new DOMException('The operation was aborted.', 'AbortError');
-    });
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(request());
-    expect(calls).toHaveLength(1);
-    expect(result).toEqual({
-      outcome: 'retry',
-      status: 0,
-      error: 'AbortError: The operation was aborted.',
-      countsAsAttempt: false,
-    });
-  });
-
-  it('turns a network error into a retry with status 0 that does not count as an attempt', async () => {
-    const { fetch, calls } = fakeFetch(() => {
-      throw new TypeError('Failed to fetch');
-    });
-    const budget = createKeepaliveBudget();
-    const result = await fetchTransport({ fetch, budget, now }).send(request());
-    expect(result).toEqual({
-      outcome: 'retry',
-      status: 0,
-      error: 'TypeError: Failed to fetch',
-      countsAsAttempt: false,
-    });
-    // One keepalive try, one plain try, nothing more.
-    expect(calls.map((c) => c.init.keepalive)).toEqual([true, false]);
-    expect(budget.inFlightBytes).toBe(0);
-  });
-
-  it('does not retry a network error when keepalive was not used in the first place', async () => {
-    const { fetch, calls } = fakeFetch(() => {
-      throw new TypeError('Failed to fetch');
-    });
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(
-      request({ body: 'x'.repeat(60_001) }),
-    );
-    expect(calls.map((c) => c.init.keepalive)).toEqual([false]);
-    expect(result).toMatchObject({ outcome: 'retry', status: 0, countsAsAttempt: false });
-  });
-
-  it('sends an unloading request with the given content type, no extra headers and no timeout', async () => {
+  it('sends an unloading request with the given content type, no extra headers and no signal', async () => {
     const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }));
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(
+    const result = await fetchTransport({ fetch, now }).send(
       request({ unloading: true, contentType: 'text/plain;charset=UTF-8', headers: {} }),
     );
     expect(result).toEqual({ outcome: 'ok', status: 204 });
@@ -297,39 +188,144 @@ describe('fetchTransport', () => {
     expect(init.signal).toBeUndefined();
   });
 
+  it('sends a gzip body as binary with Content-Encoding: gzip', async () => {
+    const text = JSON.stringify({ batchId: 'b1', logs: [{ message: 'x'.repeat(2_000) }] });
+    const zipped = new Uint8Array(gzipSync(text));
+    const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }));
+    await fetchTransport({ fetch, now }).send(request({ body: zipped, encoding: 'gzip' }));
+    const { init } = calls[0]!;
+    expect(init.headers).toEqual({ 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    expect(init.body).toBeInstanceOf(Uint8Array);
+    expect(gunzipSync(init.body as Uint8Array).toString('utf8')).toBe(text);
+  });
+
+  it('sends no Content-Encoding for a text body', async () => {
+    const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }));
+    await fetchTransport({ fetch, now }).send(request());
+    expect(Object.keys(calls[0]!.init.headers as Record<string, string>)).not.toContain('Content-Encoding');
+  });
+
+  it('aborts a request that hangs after timeoutMs and reports a retry with status 0 that does not count', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { fetch } = fakeFetch((call) => hangUntilAborted(call.init.signal));
+    let result: SendResult | undefined;
+    void fetchTransport({ fetch, now, timeoutMs: 5_000 })
+      .send(request())
+      .then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(result).toMatchObject({ outcome: 'retry', status: 0, countsAsAttempt: false });
+    expect(result!.outcome === 'retry' && result!.error).toMatch(/^AbortError/);
+  });
+
+  it('times out after 10 s by default', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { fetch } = fakeFetch((call) => hangUntilAborted(call.init.signal));
+    let result: SendResult | undefined;
+    void fetchTransport({ fetch, now })
+      .send(request())
+      .then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(result).toMatchObject({ outcome: 'retry', status: 0 });
+  });
+
+  it('never aborts an unloading send (it must outlive the page)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let signal: AbortSignal | null | undefined;
+    const { fetch } = fakeFetch((call) => ((signal = call.init.signal), hangUntilAborted(call.init.signal)));
+    let result: SendResult | undefined;
+    void fetchTransport({ fetch, now, timeoutMs: 1_000 })
+      .send(request({ unloading: true }))
+      .then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(result).toBeUndefined();
+    expect(signal).toBeUndefined();
+  });
+
+  it('clears its timer once the server has answered', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let signal: AbortSignal | null | undefined;
+    const { fetch } = fakeFetch((call) => ((signal = call.init.signal), new Response(null, { status: 204 })));
+    await fetchTransport({ fetch, now, timeoutMs: 1_000 }).send(request());
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(signal!.aborted).toBe(false);
+  });
+
   it('passes the server’s Retry-After on, relative to the injected clock', async () => {
     const { fetch } = fakeFetch(
       () =>
         new Response(null, { status: 429, headers: { 'Retry-After': new Date(NOW + 42_000).toUTCString() } }),
     );
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(request());
-    expect(result).toMatchObject({
+    expect(await fetchTransport({ fetch, now }).send(request())).toEqual({
       outcome: 'retry',
       status: 429,
+      error: 'HTTP 429',
       retryAfterMs: 42_000,
       countsAsAttempt: false,
     });
   });
 
+  it('reports a 503 with Retry-After seconds as a retry that does not count, and without as one that does', async () => {
+    const answers = [
+      new Response(null, { status: 503, headers: { 'Retry-After': '9' } }),
+      new Response(null, { status: 503 }),
+    ];
+    const { fetch } = fakeFetch((_call, i) => answers[i]!);
+    const transport = fetchTransport({ fetch, now });
+    expect(await transport.send(request())).toEqual({
+      outcome: 'retry',
+      status: 503,
+      error: 'HTTP 503',
+      retryAfterMs: 9_000,
+      countsAsAttempt: false,
+    });
+    expect(await transport.send(request())).toEqual({
+      outcome: 'retry',
+      status: 503,
+      error: 'HTTP 503',
+      countsAsAttempt: true,
+    });
+  });
+
   it('reports a 4xx refusal as a drop', async () => {
     const { fetch } = fakeFetch(() => new Response('{"error":"bad shape"}', { status: 400 }));
-    const result = await fetchTransport({ fetch, budget: createKeepaliveBudget(), now }).send(request());
-    expect(result).toEqual({ outcome: 'drop', status: 400, error: 'HTTP 400' });
+    expect(await fetchTransport({ fetch, now }).send(request())).toEqual({
+      outcome: 'drop',
+      status: 400,
+      error: 'HTTP 400',
+    });
+  });
+
+  it('turns a network error into one retry with status 0 that does not count as an attempt, with no second try', async () => {
+    const { fetch, calls } = fakeFetch(() => {
+      throw new TypeError('Failed to fetch');
+    });
+    for (const unloading of [false, true]) {
+      expect(await fetchTransport({ fetch, now }).send(request({ unloading }))).toEqual({
+        outcome: 'retry',
+        status: 0,
+        error: 'TypeError: Failed to fetch',
+        countsAsAttempt: false,
+      });
+    }
+    expect(calls).toHaveLength(2);
   });
 
   it('never rejects, even when fetch throws synchronously', async () => {
     const fetch = ((): never => {
       throw new Error('fetch exploded');
     }) as unknown as typeof globalThis.fetch;
-    const budget = createKeepaliveBudget();
-    const result: SendResult = await fetchTransport({ fetch, budget, now }).send(request());
+    const result: SendResult = await fetchTransport({ fetch, now }).send(request());
     expect(result).toEqual({
       outcome: 'retry',
       status: 0,
       error: 'Error: fetch exploded',
       countsAsAttempt: false,
     });
-    expect(budget.inFlightBytes).toBe(0);
   });
 
   it('never rejects when fetch throws a non-Error or resolves to something that is not a Response', async () => {
@@ -337,12 +333,29 @@ describe('fetchTransport', () => {
       // eslint-disable-next-line @typescript-eslint/only-throw-error
       throw 'offline';
     }) as unknown as typeof globalThis.fetch;
-    await expect(
-      fetchTransport({ fetch: throwsString, budget: createKeepaliveBudget(), now }).send(request()),
-    ).resolves.toEqual({ outcome: 'retry', status: 0, error: 'offline', countsAsAttempt: false });
+    await expect(fetchTransport({ fetch: throwsString, now }).send(request())).resolves.toEqual({
+      outcome: 'retry',
+      status: 0,
+      error: 'offline',
+      countsAsAttempt: false,
+    });
     const { fetch: junk } = fakeFetch(() => undefined as unknown as Response);
-    await expect(
-      fetchTransport({ fetch: junk, budget: createKeepaliveBudget(), now }).send(request()),
-    ).resolves.toMatchObject({ outcome: 'retry', status: 0, countsAsAttempt: false });
+    await expect(fetchTransport({ fetch: junk, now }).send(request())).resolves.toMatchObject({
+      outcome: 'retry',
+      status: 0,
+      countsAsAttempt: false,
+    });
+  });
+
+  it('uses the fetch of when it was created, not one an app installs later', async () => {
+    const original = globalThis.fetch;
+    try {
+      globalThis.fetch = fakeFetch(() => new Response(null, { status: 201 })).fetch;
+      const transport = fetchTransport({ now });
+      globalThis.fetch = fakeFetch(() => new Response(null, { status: 500 })).fetch;
+      expect(await transport.send(request())).toEqual({ outcome: 'ok', status: 201 });
+    } finally {
+      globalThis.fetch = original;
+    }
   });
 });

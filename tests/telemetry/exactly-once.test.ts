@@ -1,0 +1,359 @@
+/**
+ * The delivery races of issue "Exactly once, for real", each replayed step by step: an outbox whose
+ * writes the test releases one at a time, a transport that answers when told, and a server stand-in
+ * that dedupes by batchId as the ingest server does. Every test checks what a server would store.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTelemetry } from '../../src/telemetry/client.js';
+import { CONSENT_KEY } from '../../src/telemetry/consent.js';
+import { createKeepaliveBudget } from '../../src/telemetry/keepalive-budget.js';
+import { memoryOutbox, type Outbox, type OutboxOp } from '../../src/telemetry/outbox.js';
+import type { NativeBody } from '../../src/telemetry/records.js';
+import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
+import { bodyText, fakeTimers, HTTP, OFFLINE, OK, readOp, setVisibility, settle } from './helpers.js';
+
+const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+
+afterEach(() => {
+  vi.useRealTimers();
+  setVisibility('visible');
+});
+
+/** An outbox whose operations wait until the test lets them through (`release()`), one by one. */
+function gatedOutbox(inner: Outbox = memoryOutbox()) {
+  const waiting: (() => void)[] = [];
+  let gated = false;
+  const outbox: Outbox = {
+    kind: 'indexeddb',
+    async run<R>(op: OutboxOp<R>): Promise<R> {
+      if (gated) await new Promise<void>((resolve) => waiting.push(resolve));
+      return inner.run(op);
+    },
+  };
+  return {
+    outbox,
+    inner,
+    gate: () => void (gated = true),
+    open: () => {
+      gated = false;
+      waiting.splice(0).forEach((go) => go());
+    },
+    pending: () => waiting.length,
+  };
+}
+
+/**
+ * A server stand-in: stores each batchId's first body, as the ingest server's dedupe does, and
+ * remembers every body sent under each id so a test can check that one id always meant one content.
+ */
+function dedupingServer(answer: (r: SendRequest, i: number) => SendResult | Promise<SendResult> = () => OK) {
+  const stored = new Map<string, NativeBody>();
+  const variants = new Map<string, Set<string>>();
+  const requests: SendRequest[] = [];
+  const transport: Transport = {
+    async send(request) {
+      requests.push(request);
+      const result = await answer(request, requests.length - 1);
+      if (result.outcome === 'ok') {
+        const body = JSON.parse(bodyText(request)) as NativeBody;
+        const content = JSON.stringify([body.logs, body.metrics, body.traces]);
+        if (!variants.has(body.batchId)) variants.set(body.batchId, new Set());
+        variants.get(body.batchId)!.add(content);
+        if (!stored.has(body.batchId)) stored.set(body.batchId, body);
+      }
+      return result;
+    },
+  };
+  return {
+    transport,
+    requests,
+    /** Messages as the server stored them, sorted. */
+    messages: () => [...stored.values()].flatMap((b) => b.logs.map((l) => l.message)).sort(),
+    /** Batch ids that were sent with more than one content (the server kept only the first). */
+    conflicting: () => [...variants].filter(([, v]) => v.size > 1).map(([id]) => id),
+  };
+}
+
+/** Lets the client's start-up drain (a timer of 0 ms) run and finish. */
+async function started(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settle();
+}
+
+const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`).sort();
+
+describe('leaving while a persist is in flight', () => {
+  it('sends each event under one batchId and one content, so the server stores it once', async () => {
+    fakeTimers();
+    const box = gatedOutbox();
+    const server = dedupingServer();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: box.outbox,
+      persistDelayMs: 100,
+      compress: false,
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    t.log('info', 'a0');
+    await vi.advanceTimersByTimeAsync(150); // a0 is in the open entry
+    box.gate();
+    t.log('info', 'a1');
+    t.log('info', 'a2');
+    await vi.advanceTimersByTimeAsync(150); // their append is in flight, held by the gate
+    expect(box.pending()).toBe(1);
+    t.log('info', 'a3');
+    // At unload both events arrive in one task.
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    expect(server.requests.length).toBeGreaterThan(0);
+    box.open();
+    await settle();
+    // The page comes back and sends whatever is still queued.
+    setVisibility('visible');
+    await t.flush();
+    await vi.advanceTimersByTimeAsync(61_000);
+    await t.flush();
+    expect(server.conflicting()).toEqual([]);
+    expect(server.messages()).toEqual(names('a', 4));
+    expect(await box.inner.run(readOp)).toEqual([]);
+    expect(t.status()).toMatchObject({ queued: 0, buffered: 0, sent: 4 });
+    await t.shutdown();
+  });
+
+  it('a second leave in the same task sends nothing more', async () => {
+    const box = gatedOutbox();
+    const server = dedupingServer();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: box.outbox });
+    await started();
+    box.gate();
+    t.log('info', 'once');
+    void t.flush();
+    setVisibility('hidden');
+    const after = server.requests.length;
+    window.dispatchEvent(new Event('pagehide'));
+    expect(server.requests.length).toBe(after);
+    box.open();
+    await t.shutdown();
+    expect(server.messages()).toEqual(['once']);
+  });
+});
+
+describe('unload sends', () => {
+  it('writes what does not fit the keepalive budget unclaimed, so the next page sends it at once', async () => {
+    const outbox = memoryOutbox();
+    // The page is gone: its unload sends never get an answer, and it cannot send anything else.
+    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
+    // Its own budget: the page-wide one would stay used up by sends that never answer.
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: lost.transport,
+      outbox,
+      batchSize: 10_000,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    const pad = 'x'.repeat(600);
+    for (let i = 0; i < 200; i++) t.log('info', `u${i}`, { pad });
+    setVisibility('hidden');
+    const sentAtUnload = lost.requests.length;
+    expect(sentAtUnload).toBeGreaterThan(0);
+    const unloadBytes = lost.requests.reduce((n, r) => n + bodyText(r).length, 0);
+    expect(unloadBytes).toBeLessThanOrEqual(60_000);
+    await settle(60);
+    const stored = await outbox.run(readOp);
+    // Over the budget: stored, closed, unclaimed and due, not leased to the page that left.
+    const waiting = stored.filter((e) => e.claimedBy === undefined);
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.every((e) => !e.open && e.nextAttemptAt === 0)).toBe(true);
+    await t.shutdown();
+
+    const server = dedupingServer();
+    const next = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    await next.flush();
+    // Within a second, without waiting out the 60 s lease, everything not sent at unload arrives.
+    const leased = stored.filter((e) => e.claimedBy !== undefined).flatMap((e) => e.batch.logs);
+    expect(server.messages().length).toBe(200 - leased.length);
+    await next.shutdown();
+  });
+
+  it('sends nothing while a Retry-After pause lasts, and keeps the batches due when it ends', async () => {
+    fakeTimers();
+    const outbox = memoryOutbox();
+    const server = dedupingServer((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox, compress: false });
+    t.log('info', 'throttled');
+    await t.flush();
+    expect(server.requests).toHaveLength(1);
+    t.log('info', 'hidden during the pause');
+    setVisibility('hidden');
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10);
+    const stored = await outbox.run(readOp);
+    expect(stored.every((e) => e.claimedBy === undefined)).toBe(true);
+    const paused = t.status().pausedUntil!;
+    expect(stored.find((e) => e.batch.logs[0]?.message === 'hidden during the pause')?.nextAttemptAt).toBe(
+      paused,
+    );
+    setVisibility('visible');
+    await vi.advanceTimersByTimeAsync(121_000);
+    await t.flush();
+    expect(server.messages()).toEqual(['hidden during the pause', 'throttled']);
+    await t.shutdown();
+  });
+});
+
+describe('status', () => {
+  it('queued and buffered agree with the outbox after a leave and its settles', async () => {
+    const outbox = memoryOutbox();
+    const server = dedupingServer();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+      persistDelayMs: 10,
+    });
+    await started();
+    t.log('info', 'stored first');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await outbox.run(readOp)).map((e) => e.open)).toEqual([true]);
+    expect(t.status()).toMatchObject({ buffered: 0, queued: 1 });
+    t.log('info', 'buffered');
+    setVisibility('hidden');
+    // Sent with keepalive: in flight, no longer buffered.
+    expect(t.status().buffered).toBe(0);
+    await vi.waitFor(() => expect(t.status()).toMatchObject({ sent: 2, queued: 0, inFlight: 0 }));
+    expect(await outbox.run(readOp)).toEqual([]);
+    await t.shutdown();
+  });
+});
+
+describe('consent across tabs', () => {
+  it('an opt-out in one tab stops another tab and a worker sharing the outbox', async () => {
+    const outbox = memoryOutbox();
+    const server = dedupingServer();
+    const tabA = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    const tabB = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    await started();
+    tabA.optOut();
+    // Tab B missed the storage event (a worker never gets one): the outbox tells it.
+    tabB.log('info', 'after the opt-out');
+    await tabB.flush();
+    expect(tabB.isEnabled()).toBe(false);
+    expect(tabB.status().dropped.opted_out).toBe(1);
+    expect(await outbox.run(readOp)).toEqual([]);
+    // A worker's client created later sends nothing either.
+    localStorage.clear(); // workers cannot read localStorage
+    const worker = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    worker.log('info', 'from the worker');
+    await worker.flush();
+    expect(server.requests).toEqual([]);
+    await Promise.all([tabA.shutdown(), tabB.shutdown(), worker.shutdown()]);
+  });
+
+  it('stops at once on the storage event of another tab’s opt-out', async () => {
+    const server = dedupingServer();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    await started(); // the listener is added after start-up (it costs the caller's task otherwise)
+    t.log('info', 'buffered before');
+    window.dispatchEvent(new StorageEvent('storage', { key: CONSENT_KEY, newValue: 'out' }));
+    expect(t.isEnabled()).toBe(false);
+    t.log('info', 'ignored');
+    await t.flush();
+    setVisibility('hidden');
+    expect(server.requests).toEqual([]);
+    expect(t.status().dropped.opted_out).toBe(1);
+    await t.shutdown();
+  });
+
+  it('opting in again clears the stored opt-out for every context', async () => {
+    const outbox = memoryOutbox();
+    const server = dedupingServer();
+    const a = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    a.optOut();
+    a.optIn();
+    a.log('info', 'back');
+    await a.flush();
+    expect(server.messages()).toEqual(['back']);
+    await a.shutdown();
+  });
+});
+
+describe('shutdown', () => {
+  it('leaves no listener and no timer behind', async () => {
+    fakeTimers();
+    const server = dedupingServer();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    t.log('info', 'x');
+    await t.shutdown();
+    const sent = server.requests.length;
+    expect(vi.getTimerCount()).toBe(0);
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    window.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(server.requests.length).toBe(sent);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('bursts and storms', () => {
+  it('delivers a burst of 10,000 events logged in one task, with default options', async () => {
+    const server = dedupingServer();
+    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    for (let i = 0; i < 10_000; i++) t.log('info', 'Quiz answered', { i });
+    await t.flush();
+    expect(server.messages()).toHaveLength(10_000);
+    expect(Object.values(t.status().dropped).every((n) => n === 0)).toBe(true);
+    await t.shutdown();
+  });
+
+  it('drops and counts a runaway repeated event past maxRepeatsPerMinute, and reports the count to the server', async () => {
+    fakeTimers();
+    const server = dedupingServer();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      maxRepeatsPerMinute: 100,
+      compress: false,
+    });
+    for (let i = 0; i < 250; i++) t.log('error', 'render loop failed');
+    t.log('info', 'something else');
+    await t.flush();
+    expect(t.status().dropped.storm).toBe(150);
+    expect(server.messages().filter((m) => m === 'render loop failed')).toHaveLength(100);
+    // A minute later the same message is let through again.
+    await vi.advanceTimersByTimeAsync(61_000);
+    t.log('error', 'render loop failed');
+    await t.flush();
+    expect(server.messages().filter((m) => m === 'render loop failed')).toHaveLength(101);
+    const reports = server.requests
+      .map((r) => (JSON.parse(bodyText(r)) as NativeBody).dropped)
+      .filter(Boolean);
+    expect(reports).toEqual([{ storm: 150 }]);
+    await t.shutdown();
+  });
+});
+
+describe('a memory outbox at leave', () => {
+  it('sends the batches waiting in memory for a retry, since they die with the page', async () => {
+    fakeTimers();
+    const server = dedupingServer((r, i) => (i === 0 ? HTTP(503) : OK));
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      retryBaseMs: 600_000,
+      compress: false,
+    });
+    t.log('info', 'failed once');
+    await t.flush();
+    expect(t.status()).toMatchObject({ queued: 1, sent: 0 });
+    setVisibility('hidden');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(server.messages()).toEqual(['failed once']);
+    expect(server.requests[1]!.unloading).toBe(true);
+    await t.shutdown();
+  });
+});

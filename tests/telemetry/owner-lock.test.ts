@@ -1,0 +1,194 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultLockManager, LOCK_PREFIX, ownerLocks } from '../../src/telemetry/owner-lock.js';
+import { settle } from './helpers.js';
+
+/**
+ * An in-memory LockManager with exclusive locks: a request waits while its name is held, and the
+ * lock is held until the promise its callback returned settles, as in the Web Locks API.
+ */
+function fakeLockManager() {
+  const held = new Set<string>();
+  const waiting: { name: string; grant: () => void }[] = [];
+  const requests: string[] = [];
+  const manager = {
+    request(name: string, callback: (lock: Lock | null) => unknown): Promise<unknown> {
+      requests.push(name);
+      return new Promise((resolve, reject) => {
+        const grant = (): void => {
+          held.add(name);
+          Promise.resolve()
+            .then(() => callback({ name, mode: 'exclusive' }))
+            .then(resolve, reject)
+            .finally(() => {
+              held.delete(name);
+              const next = waiting.findIndex((w) => w.name === name);
+              if (next >= 0) waiting.splice(next, 1)[0]!.grant();
+            });
+        };
+        if (held.has(name)) waiting.push({ name, grant });
+        else grant();
+      });
+    },
+    query: (): Promise<LockManagerSnapshot> =>
+      Promise.resolve({
+        held: [...held].map((name) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
+        pending: waiting.map(({ name }) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
+      }),
+  };
+  return { locks: manager as unknown as LockManager, held, waiting, requests };
+}
+
+/** Takes a lock with any name for as long as the test runs, as another library might. */
+function holdForever(locks: LockManager, name: string): void {
+  void locks.request(name, () => new Promise<void>(() => {}));
+}
+
+describe('ownerLocks', () => {
+  it('holds a lock named LOCK_PREFIX + the page id while acquired', async () => {
+    const fake = fakeLockManager();
+    ownerLocks(() => fake.locks, 'page-1').acquire();
+    await settle();
+    expect(LOCK_PREFIX).toBe('pwa-telemetry-page:');
+    expect([...fake.held]).toEqual([`${LOCK_PREFIX}page-1`]);
+  });
+
+  it('reports the pages holding their lock: only locks with the prefix, with the prefix stripped', async () => {
+    const fake = fakeLockManager();
+    const one = ownerLocks(() => fake.locks, 'page-1');
+    const two = ownerLocks(() => fake.locks, 'page-2');
+    one.acquire();
+    two.acquire();
+    // Locks that are not telemetry page locks, even ones named like a page id.
+    holdForever(fake.locks, 'page-3');
+    holdForever(fake.locks, 'other-library:lock');
+    holdForever(fake.locks, `x${LOCK_PREFIX}page-4`);
+    await settle();
+    expect(await one.liveOwners()).toEqual(new Set(['page-1', 'page-2']));
+    expect(await ownerLocks(() => fake.locks, 'page-9').liveOwners()).toEqual(new Set(['page-1', 'page-2']));
+  });
+
+  it('acquire is idempotent: a second call while held requests nothing more, and one release frees it', async () => {
+    const fake = fakeLockManager();
+    const page = ownerLocks(() => fake.locks, 'page-1');
+    page.acquire();
+    page.acquire();
+    await settle();
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.waiting).toEqual([]);
+    page.release();
+    await settle();
+    expect(fake.held.size).toBe(0);
+    expect(await page.liveOwners()).toEqual(new Set());
+  });
+
+  it('release frees the lock, and the page can acquire it again', async () => {
+    const fake = fakeLockManager();
+    const page = ownerLocks(() => fake.locks, 'page-1');
+    const observer = ownerLocks(() => fake.locks, 'observer');
+    page.acquire();
+    await settle();
+    expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
+    page.release();
+    await settle();
+    expect(await observer.liveOwners()).toEqual(new Set());
+    page.acquire();
+    await settle();
+    expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
+  });
+
+  it('release without acquire, or twice, does nothing', async () => {
+    const fake = fakeLockManager();
+    const page = ownerLocks(() => fake.locks, 'page-1');
+    expect(() => page.release()).not.toThrow();
+    page.acquire();
+    page.release();
+    expect(() => page.release()).not.toThrow();
+    await settle();
+    expect(fake.held.size).toBe(0);
+  });
+
+  it('does nothing and knows nothing without a lock manager', async () => {
+    const page = ownerLocks(() => null, 'page-1');
+    expect(() => (page.acquire(), page.release())).not.toThrow();
+    expect(await page.liveOwners()).toBeNull();
+  });
+
+  it('never throws when the lock manager rejects the request, and tries again on the next acquire', async () => {
+    const fake = fakeLockManager();
+    let fail = true;
+    const locks = {
+      request: (name: string, cb: (lock: Lock | null) => unknown) =>
+        fail
+          ? Promise.reject(new DOMException('The request is not allowed.', 'SecurityError'))
+          : fake.locks.request(name, cb),
+      query: () => fake.locks.query(),
+    } as unknown as LockManager;
+    const page = ownerLocks(() => locks, 'page-1');
+    expect(() => page.acquire()).not.toThrow();
+    await settle();
+    fail = false;
+    page.acquire();
+    await settle();
+    expect(await page.liveOwners()).toEqual(new Set(['page-1']));
+  });
+
+  it('never throws when the lock manager throws synchronously', async () => {
+    const locks = {
+      request: () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+      query: () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    } as unknown as LockManager;
+    const page = ownerLocks(() => locks, 'page-1');
+    expect(() => page.acquire()).not.toThrow();
+    expect(() => page.release()).not.toThrow();
+    expect(await page.liveOwners()).toBeNull();
+  });
+
+  it('reports null when the query rejects, and an empty set when it lists nothing', async () => {
+    const rejecting = {
+      request: () => Promise.resolve(),
+      query: () => Promise.reject(new Error('gone')),
+    } as unknown as LockManager;
+    expect(await ownerLocks(() => rejecting, 'p').liveOwners()).toBeNull();
+    const empty = {
+      request: () => Promise.resolve(),
+      query: () => Promise.resolve({ held: [{ mode: 'exclusive' }] }),
+    } as unknown as LockManager;
+    expect(await ownerLocks(() => empty, 'p').liveOwners()).toEqual(new Set());
+    const none = {
+      request: () => Promise.resolve(),
+      query: () => Promise.resolve({}),
+    } as unknown as LockManager;
+    expect(await ownerLocks(() => none, 'p').liveOwners()).toEqual(new Set());
+  });
+});
+
+describe('defaultLockManager', () => {
+  afterEach(() => {
+    delete (navigator as unknown as Record<string, unknown>).locks;
+  });
+
+  it('is null where the page has no Web Locks', () => {
+    Object.defineProperty(navigator, 'locks', { configurable: true, get: () => undefined });
+    expect(defaultLockManager()).toBeNull();
+  });
+
+  it('is navigator.locks where there is one', () => {
+    const { locks } = fakeLockManager();
+    Object.defineProperty(navigator, 'locks', { configurable: true, get: () => locks });
+    expect(defaultLockManager()).toBe(locks);
+  });
+
+  it('is null when reading navigator.locks throws', () => {
+    Object.defineProperty(navigator, 'locks', {
+      configurable: true,
+      get: () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    });
+    expect(defaultLockManager()).toBeNull();
+  });
+});
