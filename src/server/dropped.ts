@@ -1,25 +1,26 @@
 /**
  * What a client reports it dropped since its last batch (`dropped: { <reason>: <count> }` in the
- * envelope, DESIGN.md "Options added since") becomes metric points named `telemetry_dropped`, one per
- * reason with `labels.reason`: stored, deduped, retained and exported like any metric, so loss is
- * visible wherever the metrics go, not only in this server's dashboard.
+ * envelope, DESIGN.md "Options added since"). Validation keeps it beside the items; the store writes
+ * it as metric points named `telemetry_dropped`, one per reason with `labels.reason`, in the batch's
+ * metrics file: stored, deduped, retained and exported like any metric, so loss is visible wherever
+ * the metrics go, not only in this server's dashboard.
  */
-import type { MetricItem } from './validate.js';
+import type { Kind } from '../telemetry/records.js';
+import type { MetricItem, ValidBody } from './validate.js';
 
 export const DROPPED_METRIC = 'telemetry_dropped';
 /** Reasons kept from one envelope; the client has a handful, so more is not a real client. */
 const MAX_REASONS = 32;
 const REASON = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** The points for an envelope's `dropped`, or a reason string when it is malformed. */
-export function droppedMetrics(dropped: unknown, sentAt: unknown): MetricItem[] | string {
-  if (dropped === undefined || dropped === null) return [];
+/** The envelope's `dropped` without its zero counts (undefined when absent), or a reason string when malformed. */
+export function checkDropped(dropped: unknown): Record<string, number> | undefined | string {
+  if (dropped === undefined || dropped === null) return undefined;
   if (typeof dropped !== 'object' || Array.isArray(dropped))
     return 'dropped must be an object of counts by reason';
   const entries = Object.entries(dropped);
   if (entries.length > MAX_REASONS) return `dropped has more than ${MAX_REASONS} reasons`;
-  const timestamp = typeof sentAt === 'string' || typeof sentAt === 'number' ? sentAt : undefined;
-  const items: MetricItem[] = [];
+  const counts: Record<string, number> = {};
   for (const [reason, count] of entries) {
     if (!REASON.test(reason))
       return `dropped.${reason.slice(0, 64)}: reason must be 1 to 64 of A-Z a-z 0-9 _ . -`;
@@ -27,7 +28,19 @@ export function droppedMetrics(dropped: unknown, sentAt: unknown): MetricItem[] 
       return `dropped.${reason} must be a non-negative integer`;
     }
     // Zero counts carry nothing: a client may send its whole table every time.
-    if (count > 0) items.push({ timestamp, name: DROPPED_METRIC, value: count, labels: { reason } });
+    if (count > 0) counts[reason] = count;
   }
-  return items;
+  return Object.keys(counts).length ? counts : undefined;
+}
+
+/** The items the store writes for `kind`: the batch's own, plus its drop report among the metrics. */
+export function itemsToStore(body: ValidBody, kind: Kind): readonly Record<string, unknown>[] {
+  if (kind !== 'metrics' || body.dropped === undefined) return body[kind];
+  const points: MetricItem[] = Object.entries(body.dropped).map(([reason, value]) => ({
+    ...(body.sentAt === undefined ? {} : { timestamp: body.sentAt }),
+    name: DROPPED_METRIC,
+    value,
+    labels: { reason },
+  }));
+  return [...body.metrics, ...points];
 }

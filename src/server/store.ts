@@ -8,6 +8,7 @@ import { appendFile, mkdir, open, truncate } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
 import { utcDay } from './days.js';
+import { itemsToStore } from './dropped.js';
 import { eachLine, isNotFound, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
 import type { ValidBody } from './validate.js';
 
@@ -84,7 +85,7 @@ export async function openStore(dataDir: string, onAppend?: (kind: Kind) => void
         ...(body.resource ? { resource: body.resource } : {}),
       };
       // Serialised outside the queue, so the queue only does the dedupe check and the I/O.
-      const texts = KINDS.map((kind) => toLines(body[kind], extra));
+      const texts = KINDS.map((kind) => toLines(itemsToStore(body, kind), extra));
       return serially(async () => {
         const stored = { logs: 0, traces: 0, metrics: 0 };
         let duplicate = false;

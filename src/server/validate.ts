@@ -3,7 +3,7 @@
  * is required; every other field of an item is kept as sent. The first problem found is reported
  * with its path (`logs[3].level ...`) so a client developer can fix the sender from the 400 alone.
  */
-import { droppedMetrics } from './dropped.js';
+import { checkDropped } from './dropped.js';
 import type { Kind, LogLevel, LogRecord, MetricRecord, SpanRecord } from '../telemetry/records.js';
 
 /** Most items one batch may carry; the client's batches are far smaller (batchSize 10 by default). */
@@ -25,6 +25,10 @@ export interface ValidBody {
   logs: LogItem[];
   traces: TraceItem[];
   metrics: MetricItem[];
+  /** What the client dropped since its previous batch, by reason (only counts above zero). */
+  dropped?: Record<string, number>;
+  /** The envelope's `sentAt`, kept when there is a drop report (its points' timestamp). */
+  sentAt?: string;
 }
 
 export type Validation = { ok: true; body: ValidBody } | { ok: false; reason: string };
@@ -59,9 +63,13 @@ function check(input: unknown): ValidBody {
     traces: traces.map(each('traces', checkTrace)),
     metrics: metrics.map(each('metrics', checkMetric)),
   };
-  const drops = droppedMetrics(input.dropped, input.sentAt);
-  if (typeof drops === 'string') throw new ShapeError(drops);
-  body.metrics.push(...drops);
+  const dropped = checkDropped(input.dropped);
+  if (typeof dropped === 'string') throw new ShapeError(dropped);
+  if (dropped) {
+    body.dropped = dropped;
+    // Kept for the drop points' timestamp: when the client sent what it had lost.
+    if (typeof input.sentAt === 'string') body.sentAt = input.sentAt;
+  }
   if (session !== undefined) {
     if (!isObject(session)) throw new ShapeError('session must be an object');
     if (session.id !== undefined && typeof session.id !== 'string') {
