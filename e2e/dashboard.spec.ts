@@ -112,6 +112,9 @@ test('every view renders the stored numbers, behind a login', async ({ page }, t
   });
   try {
     await seed(server, Date.now());
+    // No CDN: every request the dashboard makes goes to its own server.
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
     await page.goto(`${server.url}/dashboard`);
     await page.fill('input[name="token"]', 'wrong');
     await page.click('#login button');
@@ -183,6 +186,7 @@ test('every view renders the stored numbers, behind a login', async ({ page }, t
 
     await page.click('#logout');
     await expect(page.locator('#login')).toBeVisible();
+    expect(requests.filter((url) => !url.startsWith(`${server.url}/dashboard`))).toEqual([]);
   } finally {
     await server.close();
   }
