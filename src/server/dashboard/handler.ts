@@ -91,6 +91,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (token === undefined && !localHost(req)) {
       return json(res, 403, { error: 'set a token to use the dashboard under a host name' });
     }
+    index.touch();
     await index.refresh();
     const data = index.data;
     const query = parseQuery(params, data, now());

@@ -13,6 +13,9 @@ import { readLinesAt, scanFile } from './scan.js';
 import { DropTable, LogTable, MetricTable, TraceTable } from './tables.js';
 import type { Rows } from './rows.js';
 
+/** How long after the last query appends are still indexed as they happen (live mode polls within it). */
+const FOLLOW_MS = 5 * 60_000;
+
 export interface IndexOptions {
   /**
    * Skip day files before this UTC day (`YYYY-MM-DD`): `stats --since` need not read older days.
@@ -55,6 +58,7 @@ export class StoreIndex {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastUsed = -Infinity;
 
   constructor(
     readonly dataDir: string,
@@ -80,13 +84,23 @@ export class StoreIndex {
     return this.running;
   }
 
-  /** The store appended: refresh soon (batched, so heavy ingest does not scan per request). */
+  /**
+   * The store appended: refresh soon (batched, so heavy ingest does not scan per request), but only
+   * while someone looks at the dashboard. Otherwise the next query reads what was appended meanwhile,
+   * so a server nobody watches spends no CPU parsing its own lines twice.
+   */
   notify(): void {
+    if (Date.now() - this.lastUsed > FOLLOW_MS) return;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.refresh().catch(() => undefined);
     }, 200);
     this.timer.unref?.();
+  }
+
+  /** A query was made: follow appends eagerly for a while. */
+  touch(): void {
+    this.lastUsed = Date.now();
   }
 
   close(): void {
