@@ -236,7 +236,7 @@ function summarizeFlush(runs) {
 export async function runBrowser() {
   const benchDir = fileURLToPath(new URL('.', import.meta.url));
   const files = {
-    '/telemetry.js': await bundle('src/telemetry/index.ts'),
+    '/telemetry.js': await bundle('src/telemetry/index.ts', { inline: true }),
     '/hot.js': await readFile(`${benchDir}/hot.js`, 'utf8'),
     '/page.js': await readFile(`${benchDir}/page.js`, 'utf8'),
   };

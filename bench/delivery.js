@@ -512,7 +512,7 @@ export async function runDelivery() {
   const t0 = performance.now();
   const benchDir = fileURLToPath(new URL('.', import.meta.url));
   const files = {
-    '/telemetry.js': await bundle('src/telemetry/index.ts'),
+    '/telemetry.js': await bundle('src/telemetry/index.ts', { inline: true }),
     '/outbox.js': await bundle('bench/delivery-outbox.ts'),
     '/delivery-page.js': await readFile(`${benchDir}/delivery-page.js`, 'utf8'),
   };

@@ -48,6 +48,33 @@ async function child(script) {
   return parsed;
 }
 
+/** Sections of BENCHMARKS.md that other benches write: `npm run bench` keeps them as they are. */
+const KEPT_SECTIONS = ['## Ingest server throughput', '## Encoders', '## Dashboard', '## Scrubbing cost'];
+
+/**
+ * @param {string} md
+ * @returns {string}
+ */
+function keepSections(md) {
+  /** @type {string} */
+  let old;
+  try {
+    old = readFileSync(outFile, 'utf8');
+  } catch {
+    return md;
+  }
+  let out = md;
+  for (const heading of KEPT_SECTIONS) {
+    const start = old.indexOf(heading);
+    if (start === -1 || out.includes(heading)) continue;
+    const end = old.indexOf('\n## ', start + heading.length);
+    const section = old.slice(start, end === -1 ? undefined : end + 1);
+    const at = out.indexOf('## Reproduce');
+    out = at === -1 ? `${out.trimEnd()}\n\n${section}` : `${out.slice(0, at)}${section}${out.slice(at)}`;
+  }
+  return out;
+}
+
 function cpuModel() {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
@@ -286,7 +313,8 @@ async function main() {
     memory,
     browser,
   });
-  writeFileSync(outFile, spliceDelivery(md, deliveryMarkdown(delivery)));
+  // Sections written by their own benches (npm run bench:ingest, bench:encoders, …) are kept.
+  writeFileSync(outFile, keepSections(spliceDelivery(md, deliveryMarkdown(delivery))));
   console.log(
     JSON.stringify(
       {

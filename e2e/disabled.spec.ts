@@ -6,6 +6,9 @@ import type { Page } from '@playwright/test';
 import type { AppServer } from './app-server.js';
 import { expect, openApp, test } from './fixtures.js';
 
+// These builds never ask for consent: storage must stay untouched.
+test.use({ consent: 'unset' });
+
 /** Exercises every entry point, including the unload path, and checks nothing left the page. */
 async function expectSilent(page: Page, app: AppServer): Promise<void> {
   await openApp(page, app);
@@ -63,7 +66,10 @@ test.describe('feature flag BETA', () => {
   });
 
   test('is on for a beta user', async ({ page, app, ingest }) => {
-    await page.addInitScript(() => localStorage.setItem('beta', 'true'));
+    await page.addInitScript(() => {
+      localStorage.setItem('beta', 'true');
+      localStorage.setItem('pwa-telemetry:consent', 'in'); // the demo asks first
+    });
     await openApp(page, app);
     expect(await page.evaluate(() => window.__telemetry.isEnabled())).toBe(true);
     await page.evaluate(() => {

@@ -31,6 +31,11 @@ export interface Ingest {
 interface Fixtures {
   /** Which build of the demo app the test runs against. */
   variant: Variant;
+  /**
+   * The user's stored answer to the demo's consent prompt before the test starts: 'in' (most tests
+   * are about delivery, not consent) or 'unset' (the first run: the prompt shows, nothing is recorded).
+   */
+  consent: 'in' | 'unset';
   ingest: Ingest;
   app: AppServer;
   /** Uncaught errors and unhandled rejections of every page of the test, checked to be none at the end. */
@@ -54,6 +59,20 @@ export async function readLines(dataDir: string, kind: Kind): Promise<StoredLine
 
 export const test = base.extend<Fixtures>({
   variant: ['enabled', { option: true }],
+  consent: ['in', { option: true }],
+
+  // The demo requires consent (src/app/main.ts): grant it before any page of the test loads.
+  context: async ({ context, consent }, use) => {
+    if (consent === 'in')
+      await context.addInitScript(() => {
+        try {
+          localStorage.setItem('pwa-telemetry:consent', 'in');
+        } catch {
+          // about:blank and other opaque origins have no localStorage
+        }
+      });
+    await use(context);
+  },
 
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the destructuring even when empty.
   ingest: async ({}, use, testInfo) => {

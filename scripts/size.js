@@ -31,9 +31,12 @@ export const ENTRIES = [
 
 /**
  * Bundles one entry for the browser in memory: ES module, dependencies bundled, Vite's minifier.
+ * Code the entry loads only on demand (`import()`, e.g. the OTLP encoder for `format: 'otlp'`) is
+ * left out by default, as an app's bundler would split it off; `inline: true` keeps it, for a page
+ * that serves the bundle as one file.
  * @param {string} entry path relative to the repository
- * @param {{ minify?: boolean }} [options]
- * @returns {Promise<string>} the code of the single output chunk
+ * @param {{ minify?: boolean, inline?: boolean }} [options]
+ * @returns {Promise<string>} the code of the entry chunk
  */
 export async function bundle(entry, options = {}) {
   const result = await build({
@@ -51,6 +54,7 @@ export async function bundle(entry, options = {}) {
       minify: options.minify !== false,
       target: 'es2022',
       lib: { entry: `${root}/${entry}`, formats: ['es'], fileName: 'bundle' },
+      rollupOptions: { output: { inlineDynamicImports: options.inline === true } },
     },
   });
   const outputs = Array.isArray(result) ? result : [result];
@@ -58,7 +62,7 @@ export async function bundle(entry, options = {}) {
   const code = [];
   for (const out of outputs) {
     if (!('output' in out)) throw new Error('unexpected watcher from vite build');
-    for (const chunk of out.output) if (chunk.type === 'chunk') code.push(chunk.code);
+    for (const chunk of out.output) if (chunk.type === 'chunk' && chunk.isEntry) code.push(chunk.code);
   }
   if (code.length !== 1) throw new Error(`expected one chunk from ${entry}, got ${code.length}`);
   return code[0] ?? '';

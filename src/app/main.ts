@@ -16,6 +16,8 @@ telemetry.configure({
   featureFlag: () => isFeatureEnabled('TELEMETRY'),
   app: APP_NAME,
   version: APP_VERSION,
+  // The demo asks first (the plans' privacy-first default): nothing is recorded before "Allow".
+  consent: 'required',
 });
 
 // The only global the app defines: end-to-end tests drive the app through it.
@@ -127,6 +129,31 @@ const actions: Record<string, () => void> = {
 };
 
 for (const [id, action] of Object.entries(actions)) $(id)?.addEventListener('click', action);
+
+// --- Consent ------------------------------------------------------------------------------------------
+
+/** Asked once, on first run; the delivery view has a toggle to change the answer later. */
+function showConsent(): void {
+  const state = telemetry.consentState();
+  const banner = $('consent');
+  if (banner) banner.hidden = !telemetry.isConfigured() || state !== 'unknown';
+  const toggle = $<HTMLInputElement>('consent-toggle');
+  if (toggle) {
+    toggle.checked = state === 'granted';
+    toggle.disabled = !telemetry.isConfigured();
+  }
+}
+const choose = (allow: boolean): void => {
+  if (allow) telemetry.optIn();
+  else telemetry.optOut();
+  showConsent();
+};
+$('consent-allow')?.addEventListener('click', () => choose(true));
+$('consent-deny')?.addEventListener('click', () => choose(false));
+$<HTMLInputElement>('consent-toggle')?.addEventListener('change', (e) =>
+  choose((e.target as HTMLInputElement).checked),
+);
+showConsent();
 
 // --- Views --------------------------------------------------------------------------------------------
 

@@ -10,6 +10,12 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected));
 }
 
+/** A check against one token, its hash computed once rather than on every request. */
+export function createTokenCheck(expected: string): (given: string) => boolean {
+  const hash = sha256(expected);
+  return (given) => timingSafeEqual(sha256(given), hash);
+}
+
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }

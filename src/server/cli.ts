@@ -1,8 +1,10 @@
-/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `--help`. */
+/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `--help`. */
 import { resolve } from 'node:path';
 import { UsageError } from './cli-args.js';
 import { runStats } from './cli-stats.js';
 import { runTail } from './cli-tail.js';
+import { runExportCli } from './cli-export.js';
+import { isWorker, runWorker, startCluster } from './cluster.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 
@@ -14,6 +16,8 @@ export interface CliIo {
   untilStopped(): Promise<void>;
   /** Whether stdout is a terminal that takes colours (`tail` colours only then). @default false */
   color?: boolean;
+  /** Redraws a one-line progress display; present only on a terminal. */
+  progress?(line: string): void;
 }
 
 export const USAGE = `Usage: pwa-telemetry <command> [options]
@@ -22,6 +26,7 @@ Commands:
   serve                    run the ingest server (POST /ingest, GET /health, /dashboard)
   stats                    counts, web vitals, top errors and drops (see stats --help)
   tail                     print events as they are stored (see tail --help)
+  export                   replay stored JSONL into an OTLP collector or Loki (export --help)
 
 Options for serve (flags win over the environment):
   --port <n>               TELEMETRY_PORT            default 8787
@@ -31,6 +36,14 @@ Options for serve (flags win over the environment):
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
   --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
   --max-body-bytes <n>                               default 1048576
+  --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
+  --workers <n>            TELEMETRY_WORKERS         default 1; above 1, n processes parse and one
+                                                     primary dedupes and writes
+  --rate-limit <requests>/<seconds>|off
+                           TELEMETRY_RATE_LIMIT      default 1200/10 per client address and token
+  --trust-proxy <address|loopback>[,...]
+                           TELEMETRY_TRUST_PROXY     default none; take the client address from
+                                                     Forwarded / X-Forwarded-For of these peers
   --help                   show this text`;
 
 /** Runs the CLI; resolves with the process exit code (0 ok, 1 failure, 2 usage error). */
@@ -54,6 +67,7 @@ export async function runCli(
       return 2;
     }
   }
+  if (command === 'export') return runExportCli(rest, env, io);
   if (command !== 'serve') {
     io.stderr(command === undefined ? 'missing command' : `unknown command "${command}"`);
     io.stderr(USAGE);
@@ -73,15 +87,22 @@ export async function runCli(
     return 2;
   }
 
+  // A worker process of `--workers n` runs the same command line; it serves, silently.
+  if (isWorker) {
+    await runWorker(options);
+    return 0;
+  }
+
   let server;
   try {
-    server = await startServer(options);
+    server = options.workers > 1 ? await startCluster(options) : await startServer(options);
   } catch (error) {
     io.stderr(`pwa-telemetry: cannot start: ${(error as Error).message}`);
     return 1;
   }
   io.stdout(`pwa-telemetry ingest server listening on ${server.url}/ingest`);
   io.stdout(`storing JSONL in ${resolve(options.dataDir)}`);
+  if (options.forwardOtlp) io.stdout(`forwarding to ${options.forwardOtlp} as OTLP/HTTP JSON`);
   await io.untilStopped();
   await server.close();
   io.stdout('stopped');
@@ -93,6 +114,7 @@ function processIo(): CliIo {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
     color: process.stdout.isTTY === true,
+    ...(process.stderr.isTTY ? { progress: (line: string) => process.stderr.write(`\r${line}\x1b[K`) } : {}),
     untilStopped: () =>
       new Promise((done) => {
         const stop = (): void => {

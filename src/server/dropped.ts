@@ -5,7 +5,6 @@
  * metrics file: stored, deduped, retained and exported like any metric, so loss is visible wherever
  * the metrics go, not only in this server's dashboard.
  */
-import type { Kind } from '../telemetry/records.js';
 import type { MetricItem, ValidBody } from './validate.js';
 
 export const DROPPED_METRIC = 'telemetry_dropped';
@@ -33,14 +32,13 @@ export function checkDropped(dropped: unknown): Record<string, number> | undefin
   return Object.keys(counts).length ? counts : undefined;
 }
 
-/** The items the store writes for `kind`: the batch's own, plus its drop report among the metrics. */
-export function itemsToStore(body: ValidBody, kind: Kind): readonly Record<string, unknown>[] {
-  if (kind !== 'metrics' || body.dropped === undefined) return body[kind];
-  const points: MetricItem[] = Object.entries(body.dropped).map(([reason, value]) => ({
+/** The batch's drop report as metric items, one per reason; none without a report. */
+export function dropPoints(body: ValidBody): MetricItem[] {
+  if (body.dropped === undefined) return [];
+  return Object.entries(body.dropped).map(([reason, value]) => ({
     ...(body.sentAt === undefined ? {} : { timestamp: body.sentAt }),
     name: DROPPED_METRIC,
     value,
     labels: { reason },
   }));
-  return [...body.metrics, ...points];
 }

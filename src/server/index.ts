@@ -1,5 +1,7 @@
 /** Public API of `pwa-telemetry/server`. */
 export { runCli } from './cli.js';
+export { runExport } from './export-run.js';
+export { startForwarder } from './forward-otlp.js';
 export { createIngestHandler } from './ingest.js';
 export { defaultOptions, OptionsError, parseServeArgs, resolveOptions } from './options.js';
 export { createRateLimiter } from './rate-limit.js';
@@ -9,6 +11,8 @@ export { openStore } from './store.js';
 export { MAX_ITEMS, validateBody } from './validate.js';
 
 export type { CliIo } from './cli.js';
+export type { ExportOptions, ExportProgress, ExportSummary } from './export-run.js';
+export type { Forwarder, ForwarderOptions, ForwarderStats } from './forward-otlp.js';
 export type { RequestHandler } from './ingest.js';
 export type { RateLimit, ServerOptions } from './options.js';
 export type { RateLimiter } from './rate-limit.js';

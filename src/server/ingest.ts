@@ -1,49 +1,46 @@
 /**
- * The HTTP handler of the ingest server: CORS, method, rate limit, auth, body, validation, store.
+ * The HTTP handler of the ingest server: CORS, routing, rate limit, auth, body, validation, store.
  * Every request gets a status with a JSON body; nothing thrown escapes to `node:http`.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tokenMatches } from './auth.js';
+import type { Kind } from '../telemetry/records.js';
+import { createTokenCheck } from './auth.js';
+import { clientAddress } from './client-address.js';
+import { itemSpans } from './item-spans.js';
+import { isSingleLine } from './lines.js';
 import type { ServerOptions } from './options.js';
+import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
 import { createRateLimiter } from './rate-limit.js';
 import { checkHeaders, readBody } from './read-body.js';
-import type { Store } from './store.js';
-import { validateBody } from './validate.js';
+import { createReply } from './reply.js';
+import type { RawBody, Store } from './store.js';
+import { validateBody, type ValidBody } from './validate.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Paths that take the native format: `/ingest`, plus `/` and `/v1/telemetry` for endpoint URLs people guess. */
 const INGEST_PATHS = new Set(['/', '/ingest', '/v1/telemetry']);
 const TOKEN_HEADER = 'x-telemetry-token';
+/** Batch identity of an OTLP request (OTLP has none of its own); without it nothing is deduped. */
+const BATCH_HEADER = 'x-batch-id';
+const BATCH_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+type Parsed = { ok: true; body: ValidBody } | { ok: false; reason: string };
 
 export function createIngestHandler(options: ServerOptions, store: Store): RequestHandler {
-  const limiter = createRateLimiter(options.rateLimit, options.now);
+  const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
+  const tokenOk = options.token === undefined ? undefined : createTokenCheck(options.token);
   const cors = {
     'Access-Control-Allow-Origin': options.corsOrigin,
     // Without this a cross-origin client cannot read Retry-After on a 429.
     'Access-Control-Expose-Headers': 'Retry-After',
   };
-
-  function reply(
-    res: ServerResponse,
-    status: number,
-    body: object,
-    headers: Record<string, string> = {},
-  ): void {
-    if (res.headersSent) return;
-    const json = JSON.stringify(body);
-    res.writeHead(status, {
-      ...cors,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(json),
-      'Cache-Control': 'no-store',
-      // Refused before its body was read (or part-way, 413): close rather than read the rest.
-      ...(res.req.complete ? {} : { Connection: 'close' }),
-      ...headers,
-    });
-    res.end(json);
-  }
-
+  // Discard up to 8 bodies' worth (at least 16 MiB) for up to 5 s, as nginx's lingering close does.
+  const reply = createReply(cors, {
+    maxBytes: Math.max(16 * 2 ** 20, 8 * options.maxBodyBytes),
+    maxMs: 5000,
+  });
   const fail = (
     res: ServerResponse,
     status: number,
@@ -57,7 +54,7 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
       res.writeHead(204, {
         ...cors,
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding, X-Telemetry-Token',
+        'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding, X-Telemetry-Token, X-Batch-Id',
         'Access-Control-Max-Age': '86400',
       });
       res.end();
@@ -68,28 +65,40 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
       else fail(res, 405, `method ${req.method} not allowed`, { Allow: 'GET, HEAD' });
       return;
     }
-    if (!INGEST_PATHS.has(path)) return fail(res, 404, `no route for ${path}`);
+    const otlp: Kind | undefined = OTLP_PATHS[path];
+    if (!otlp && !INGEST_PATHS.has(path)) return fail(res, 404, `no route for ${path}`);
     if (req.method !== 'POST') {
       return fail(res, 405, `method ${req.method} not allowed`, { Allow: 'POST, OPTIONS' });
     }
 
-    // Before the body is read, so a flood costs no reading or parsing. Keyed by the socket's
-    // address: X-Forwarded-For is not trusted, since any client can set it.
-    const waitMs = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    // A header token is checked before the body is read; a body token (unload sends) only after.
+    const headerToken = req.headers[TOKEN_HEADER];
+    const validHeaderToken = tokenOk !== undefined && typeof headerToken === 'string' && tokenOk(headerToken);
+
+    // Before the body is read, so a flood costs no reading or parsing. Keyed by client address and
+    // by whether the request carries the valid token, so unauthenticated traffic from a shared
+    // address cannot use up the budget of the real clients behind it.
+    const key = `${clientAddress(req, options.trustProxy)} ${validHeaderToken ? 'token' : '-'}`;
+    const waitMs = limiter?.take(key) ?? 0;
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       return fail(res, 429, 'rate limit exceeded', { 'Retry-After': String(seconds) });
     }
 
-    // A header token is checked before the body is read; a body token (unload sends) only after.
-    const headerToken = req.headers[TOKEN_HEADER];
-    if (options.token !== undefined && headerToken !== undefined) {
-      if (typeof headerToken !== 'string' || !tokenMatches(headerToken, options.token)) {
-        return fail(res, 401, 'invalid token');
-      }
+    if (tokenOk && headerToken !== undefined && !validHeaderToken) return fail(res, 401, 'invalid token');
+    // OTLP exporters always can send headers: no body token there.
+    if (tokenOk && otlp && headerToken === undefined) return fail(res, 401, 'missing token');
+
+    const batchHeader = req.headers[BATCH_HEADER];
+    if (
+      otlp &&
+      batchHeader !== undefined &&
+      (typeof batchHeader !== 'string' || !BATCH_ID.test(batchHeader))
+    ) {
+      return fail(res, 400, 'X-Batch-Id must be 1 to 128 characters of A-Z a-z 0-9 _ -');
     }
 
-    const headers = checkHeaders(req);
+    const headers = checkHeaders(req, otlp !== undefined);
     if ('status' in headers) return fail(res, headers.status, headers.reason);
     const read = await readBody(req, headers.encoding, options.maxBodyBytes);
     if ('status' in read) return fail(res, read.status, read.reason);
@@ -101,27 +110,36 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
       return fail(res, 400, `invalid JSON: ${(error as Error).message}`);
     }
 
-    if (options.token !== undefined && headerToken === undefined) {
+    if (tokenOk && headerToken === undefined) {
       const bodyToken = isRecord(parsed) ? parsed.token : undefined;
       if (bodyToken === undefined) return fail(res, 401, 'missing token');
-      if (typeof bodyToken !== 'string' || !tokenMatches(bodyToken, options.token)) {
-        return fail(res, 401, 'invalid token');
-      }
+      if (typeof bodyToken !== 'string' || !tokenOk(bodyToken)) return fail(res, 401, 'invalid token');
     }
 
     // The validated body holds only known fields, so a body `token` is never stored.
-    const result = validateBody(parsed);
+    const result: Parsed = otlp
+      ? fromOtlp(otlp, parsed, typeof batchHeader === 'string' ? batchHeader : `otlp-${randomUUID()}`)
+      : validateBody(parsed);
     if (!result.ok) return fail(res, 400, result.reason);
     const { body } = result;
-    const received = { logs: body.logs.length, traces: body.traces.length, metrics: body.metrics.length };
 
+    // Compact native bodies (what clients send) have their items' own text reused for the lines.
+    let raw: RawBody | undefined;
+    if (!otlp && isSingleLine(read.text)) {
+      const spans = itemSpans(read.text);
+      if (spans) raw = { text: read.text, spans };
+    }
     let duplicate: boolean;
     try {
-      ({ duplicate } = await store.append(body, options.now()));
+      ({ duplicate } = await store.append(body, options.now(), raw));
     } catch (error) {
       options.onError(error);
       return fail(res, 500, 'could not store the batch');
     }
+    if (!duplicate) options.onAccepted?.(body);
+    // OTLP/HTTP: a full success is an empty ExportServiceResponse.
+    if (otlp) return reply(res, 200, {});
+    const received = { logs: body.logs.length, traces: body.traces.length, metrics: body.metrics.length };
     reply(res, 200, duplicate ? { status: 'ok', received, duplicate } : { status: 'ok', received });
   }
 

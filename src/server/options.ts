@@ -1,4 +1,6 @@
 /** Ingest server options: defaults, and parsing of the `serve` command line and environment. */
+import type { ValidBody } from './validate.js';
+import { parseTrustProxy, TRUST_NONE, type TrustProxy } from './client-address.js';
 
 /** A token bucket: at most `requests` requests per `perMs` milliseconds, refilled continuously. */
 export interface RateLimit {
@@ -43,10 +45,24 @@ export interface ServerOptions {
    */
   maxBodyBytes: number;
   /**
-   * Per client IP.
-   * @default { requests: 120, perMs: 60_000 }
+   * Per client address and token (see rate-limit.ts), or `'off'`. The default lets one address
+   * (a NAT, an office, a proxy without `trustProxy`) send 120 requests a second with bursts of 1,200:
+   * over three times the ~35 requests a second of 1,000 browsers flushing every 30 s, while a client
+   * stuck in a send loop is still stopped.
+   * @default { requests: 1200, perMs: 10_000 }
    */
-  rateLimit: RateLimit;
+  rateLimit: RateLimit | 'off';
+  /**
+   * Which socket peers are proxies whose `Forwarded` / `X-Forwarded-For` name the client.
+   * @default trusts none
+   */
+  trustProxy: TrustProxy;
+  /**
+   * Processes answering requests. Above 1, a primary process holds the dedupe index and does every
+   * write (so dedupe stays exact), and that many worker processes parse and validate (cluster.ts).
+   * @default 1
+   */
+  workers: number;
   /**
    * Clock in epoch milliseconds: day files, `received_at`, rate limits and retention all read it.
    * @default Date.now
@@ -58,12 +74,18 @@ export interface ServerOptions {
    * @default writes the error to stderr
    */
   onError: (error: unknown) => void;
+  /** Collector base URL: accepted batches are also forwarded there as OTLP (forward-otlp.ts). */
+  forwardOtlp?: string;
+  /** Called with every newly stored batch (not with a duplicate); the forwarder hooks in here. */
+  onAccepted?: (body: ValidBody) => void;
 }
 
 /** Thrown for a bad command-line flag or environment value; the message names the culprit. */
 export class OptionsError extends Error {
   override name = 'OptionsError';
 }
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { requests: 1200, perMs: 10_000 };
 
 export function defaultOptions(): ServerOptions {
   return {
@@ -74,7 +96,9 @@ export function defaultOptions(): ServerOptions {
     retentionDays: 30,
     corsOrigin: '*',
     maxBodyBytes: 1_048_576,
-    rateLimit: { requests: 120, perMs: 60_000 },
+    rateLimit: DEFAULT_RATE_LIMIT,
+    trustProxy: TRUST_NONE,
+    workers: 1,
     now: Date.now,
     onError: (error) => console.error('[pwa-telemetry]', error),
   };
@@ -86,8 +110,11 @@ export function resolveOptions(options: Partial<ServerOptions> = {}): ServerOpti
   checkInteger('port', resolved.port, 0, 65_535);
   checkInteger('retentionDays', resolved.retentionDays, 1);
   checkInteger('maxBodyBytes', resolved.maxBodyBytes, 1);
-  checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
-  checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
+  checkInteger('workers', resolved.workers, 1, 64);
+  if (resolved.rateLimit !== 'off') {
+    checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
+    checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
+  }
   return resolved;
 }
 
@@ -111,7 +138,50 @@ const SETTINGS: readonly Setting[] = [
   },
   { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
   { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
+  {
+    flag: '--forward-otlp',
+    env: 'TELEMETRY_FORWARD_OTLP',
+    apply: (o, v, s) => (o.forwardOtlp = httpUrl(v, s)),
+  },
+  {
+    flag: '--workers',
+    env: 'TELEMETRY_WORKERS',
+    apply: (o, v, s) => (o.workers = parseInteger(v, s, 1, 64)),
+  },
+  {
+    flag: '--rate-limit',
+    env: 'TELEMETRY_RATE_LIMIT',
+    apply: (o, v, s) => (o.rateLimit = parseRateLimit(v, s)),
+  },
+  {
+    flag: '--trust-proxy',
+    env: 'TELEMETRY_TRUST_PROXY',
+    apply(o, v, s) {
+      const trust = parseTrustProxy(v);
+      if (!trust)
+        throw new OptionsError(`${s} must be IP addresses or loopback, comma-separated, got "${v}"`);
+      o.trustProxy = trust;
+    },
+  },
 ];
+
+function httpUrl(value: string, source: string): string {
+  if (!/^https?:\/\/[^/]/.test(value))
+    throw new OptionsError(`${source} must be an http(s) URL, got "${value}"`);
+  return value;
+}
+
+/** `<requests>/<seconds>` (e.g. `1200/10`) or `off`. */
+function parseRateLimit(value: string, source: string): RateLimit | 'off' {
+  if (value === 'off') return 'off';
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const requests = Number(match?.[1]);
+  const seconds = Number(match?.[2]);
+  if (!match || requests < 1 || seconds < 1) {
+    throw new OptionsError(`${source} must be <requests>/<seconds> (e.g. 1200/10) or off, got "${value}"`);
+  }
+  return { requests, perMs: seconds * 1000 };
+}
 
 /**
  * Options for `serve` from its flags (`--port 9000` or `--port=9000`) and `TELEMETRY_*` variables.

@@ -18,8 +18,12 @@ const DECOMPRESS = { gzip: promisify(gunzip), deflate: promisify(inflate) };
  * Checks the headers before any byte of the body is read. `text/plain` is accepted because a send
  * made while the page unloads must be a CORS "simple request": no preflight can finish then.
  */
-export function checkHeaders(req: IncomingMessage): { encoding: Encoding } | Refusal {
+export function checkHeaders(req: IncomingMessage, otlp = false): { encoding: Encoding } | Refusal {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (otlp && type !== 'application/json') {
+    const why = type === 'application/x-protobuf' ? 'OTLP/HTTP protobuf is not supported' : `got "${type}"`;
+    return { status: 415, reason: `${why}: send OTLP/HTTP JSON with Content-Type application/json` };
+  }
   if (!TYPES.includes(type)) {
     return { status: 415, reason: `Content-Type must be application/json or text/plain, got "${type}"` };
   }
@@ -77,7 +81,8 @@ function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too 
         finish('too large');
       } else chunks.push(chunk);
     };
-    const onEnd = (): void => finish(Buffer.concat(chunks, size));
+    // One chunk (most bodies on a fast link) needs no copy.
+    const onEnd = (): void => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     const onAbort = (): void => finish('aborted');
     req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort);
   });

@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDashboard } from './dashboard/handler.js';
+import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
@@ -21,7 +22,8 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
   const options = resolveOptions(input);
   const dashboard = createDashboard(options);
   const store = await openStore(options.dataDir, dashboard.onAppend);
-  const ingest = createIngestHandler(options, store);
+  const forwarding = await withForwarding(options);
+  const ingest = createIngestHandler(forwarding.options, store);
   const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,7 +51,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
-      }).then(() => store.idle());
+      }).then(() => Promise.all([store.close(), forwarding.close()]).then(() => undefined));
       return closing;
     },
   };

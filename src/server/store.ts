@@ -1,18 +1,22 @@
 /**
  * JSONL store: `<dataDir>/<kind>/<YYYY-MM-DD>.jsonl`, one item a line with `session_id`,
- * `batch_id` and `received_at` added. One process writes a data dir; all its writes go through
- * one queue, so lines of concurrent requests never interleave and dedupe checks see every
- * earlier write.
+ * `batch_id` and `received_at` added. One process writes a data dir.
+ *
+ * Appends are grouped: every batch accepted in one turn of the event loop goes out in one write
+ * per file (setImmediate), and each is acknowledged once that write returned. The dedupe check
+ * is made when a batch is queued, against what is stored and what is being written, so two copies
+ * of a batch in one group, or arriving while the first is written, are stored once.
  */
-import { appendFile, mkdir, open, truncate } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
+import { openDayFiles, repairLastWrite } from './day-files.js';
 import { utcDay } from './days.js';
-import { itemsToStore } from './dropped.js';
-import { eachLine, isNotFound, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
+import { batchTexts, type BatchTexts, type RawBody } from './lines.js';
+import { eachLine, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
 import type { ValidBody } from './validate.js';
 
 export type { ReadOptions, ReadResult, StoredItem } from './read-store.js';
+export type { BatchTexts, RawBody } from './lines.js';
 
 export interface AppendResult {
   /** Items written by this call, by kind. */
@@ -23,116 +27,150 @@ export interface AppendResult {
 
 export interface Store {
   readonly dataDir: string;
-  /** Stores a validated batch as received at `receivedAt` (epoch ms). Rejects when the disk write fails. */
-  append(body: ValidBody, receivedAt: number): Promise<AppendResult>;
+  /**
+   * Stores a validated batch as received at `receivedAt` (epoch ms). Rejects when the disk write
+   * fails. `raw` (the body text and its item spans) lets the store reuse the items' own text.
+   */
+  append(body: ValidBody, receivedAt: number, raw?: RawBody): Promise<AppendResult>;
+  /** Stores lines made already (by a worker process, see cluster.ts) under `batchId`. */
+  appendTexts(batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult>;
   readKind(kind: Kind, options?: ReadOptions): Promise<ReadResult>;
   /** Days that have a file for `kind`, oldest first. */
   listDays(kind: Kind): Promise<string[]>;
   /** Resolves once every write queued so far has finished. */
   idle(): Promise<void>;
+  /** Waits for queued writes, then closes the open files. */
+  close(): Promise<void>;
 }
 
-/** What this process knows about a file it appends to (looked at once, then tracked). */
-interface FileState {
-  size: number;
-  /** The file ends in a torn line: the next append must start a new line first. */
-  needsNewline: boolean;
+/** Texts waiting for the next write, by file, and what becomes of them: failed paths map to their error. */
+interface Group {
+  texts: Map<string, string[]>;
+  outcome: Promise<Map<string, unknown>>;
+  settle(errors: Map<string, unknown>): void;
 }
 
 /**
- * Opens the store at `dataDir` (`onAppend` is told after each kind's lines are on disk: the dashboard
- * index follows the store with it), rebuilding the dedupe sets from the `batch_id` of every stored
+ * Opens the store at `dataDir` (`onAppend` is told after each write: the dashboard index follows
+ * the store with it), rebuilding the dedupe sets from the `batch_id` of every stored
  * line, so dedupe survives restarts and matches the disk: if a crash stored a batch's logs but
  * not its metrics, a resend stores just the metrics.
  */
-export async function openStore(dataDir: string, onAppend?: (kind: Kind) => void): Promise<Store> {
+export async function openStore(dataDir: string, onAppend?: () => void): Promise<Store> {
   const seen = {} as Record<Kind, Set<string>>;
-  for (const kind of KINDS) seen[kind] = await storedBatchIds(dataDir, kind);
-  const files = new Map<string, FileState>();
-  let queue: Promise<unknown> = Promise.resolve();
+  for (const kind of KINDS) {
+    repairLastWrite(join(dataDir, kind));
+    seen[kind] = await storedBatchIds(dataDir, kind);
+  }
+  /** Batches queued or being written, by `<kind> <batchId>`. */
+  const writing = new Map<string, Promise<void>>();
+  const files = openDayFiles();
+  let group: Group | undefined;
+  let lastDay = '';
+  let dayAt = NaN;
+  let day = '';
 
-  function serially<T>(task: () => Promise<T>): Promise<T> {
-    const run = queue.then(task);
-    queue = run.catch(() => undefined);
-    return run;
+  function newGroup(): Group {
+    let settle!: (errors: Map<string, unknown>) => void;
+    const outcome = new Promise<Map<string, unknown>>((resolve) => (settle = resolve));
+    // setImmediate runs after the I/O callbacks of this loop turn: every request whose body
+    // finished arriving meanwhile joins this write.
+    setImmediate(flush);
+    return { texts: new Map(), outcome, settle };
   }
 
-  async function appendLines(file: string, text: string): Promise<void> {
-    const state = files.get(file) ?? (await inspect(file));
-    const data = Buffer.from(state.needsNewline ? `\n${text}` : text, 'utf8');
-    try {
-      // One call per request and kind: its lines land together or (see catch) not at all.
-      await appendFile(file, data);
-      files.set(file, { size: state.size + data.length, needsNewline: false });
-    } catch (error) {
-      // A failed append (disk full) may have written part of the data. Cut it off so the request,
-      // answered 500, is stored not at all; if even that fails, look at the file afresh next time.
-      files.delete(file);
-      await truncate(file, state.size).catch(() => undefined);
-      throw error;
+  async function queue(path: string, text: string): Promise<void> {
+    group ??= newGroup();
+    const texts = group.texts.get(path);
+    if (texts) texts.push(text);
+    else group.texts.set(path, [text]);
+    const errors = await group.outcome;
+    if (errors.has(path)) throw errors.get(path);
+  }
+
+  /** Writes the group: one write per file, then settles every batch in it. */
+  function flush(): void {
+    const current = group!;
+    group = undefined;
+    const errors = new Map<string, unknown>();
+    for (const [path, texts] of current.texts) {
+      try {
+        files.append(path, Buffer.from(texts.join(''), 'utf8'));
+      } catch (error) {
+        errors.set(path, error);
+      }
     }
+    current.settle(errors);
+    onAppend?.();
+  }
+
+  async function idle(): Promise<void> {
+    while (group || writing.size > 0) {
+      await group?.outcome;
+      await Promise.all([...writing.values()].map((p) => p.catch(() => undefined)));
+    }
+  }
+
+  async function appendTexts(batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult> {
+    if (receivedAt !== dayAt) {
+      dayAt = receivedAt;
+      day = utcDay(receivedAt);
+    }
+    if (day !== lastDay) {
+      // After midnight, yesterday's handles are not needed any more.
+      lastDay = day;
+      files.closeOthers((path) => path.endsWith(`${day}.jsonl`));
+    }
+    const kinds = KINDS.filter((kind) => texts[kind] !== undefined);
+    const outcomes = await Promise.allSettled(
+      kinds.map((kind) => appendKind(kind, join(dataDir, kind, `${day}.jsonl`), batchId, texts[kind]!.text)),
+    );
+    // Every kind is settled first, so a failed kind never leaves another's write unawaited.
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const stored = { logs: 0, traces: 0, metrics: 0 };
+    let duplicate = false;
+    kinds.forEach((kind, i) => {
+      if ((outcomes[i] as PromiseFulfilledResult<boolean>).value) stored[kind] = texts[kind]!.count;
+      else duplicate = true;
+    });
+    return { stored, duplicate };
+  }
+
+  async function appendKind(kind: Kind, path: string, batchId: string, text: string): Promise<boolean> {
+    const key = `${kind} ${batchId}`;
+    for (;;) {
+      if (seen[kind].has(batchId)) return false;
+      const earlier = writing.get(key);
+      // The same batch is being written: wait for that write, then look again (it may have failed).
+      if (!earlier) break;
+      await earlier.catch(() => undefined);
+    }
+    const done = queue(path, text);
+    writing.set(key, done);
+    try {
+      await done;
+      seen[kind].add(batchId);
+    } finally {
+      writing.delete(key);
+    }
+    return true;
   }
 
   return {
     dataDir,
-    append(body, receivedAt) {
-      const day = utcDay(receivedAt);
-      const extra = {
-        session_id: body.session?.id ?? null,
-        batch_id: body.batchId,
-        received_at: new Date(receivedAt).toISOString(),
-        // Kept per line so the dashboard can compare app versions.
-        ...(body.resource ? { resource: body.resource } : {}),
-      };
-      // Serialised outside the queue, so the queue only does the dedupe check and the I/O.
-      const texts = KINDS.map((kind) => toLines(itemsToStore(body, kind), extra));
-      return serially(async () => {
-        const stored = { logs: 0, traces: 0, metrics: 0 };
-        let duplicate = false;
-        for (const [i, kind] of KINDS.entries()) {
-          const text = texts[i];
-          if (!text) continue;
-          if (seen[kind].has(body.batchId)) {
-            duplicate = true;
-            continue;
-          }
-          await appendLines(join(dataDir, kind, `${day}.jsonl`), text);
-          seen[kind].add(body.batchId);
-          stored[kind] = body[kind].length;
-          onAppend?.(kind);
-        }
-        return { stored, duplicate };
-      });
+    append(body, receivedAt, raw) {
+      return appendTexts(body.batchId, receivedAt, batchTexts(body, receivedAt, raw));
     },
+    appendTexts,
     readKind: (kind, options) => readKind(dataDir, kind, options),
     listDays: (kind) => listDays(dataDir, kind),
-    idle: () => serially(() => Promise.resolve()),
+    idle,
+    async close() {
+      await idle();
+      files.closeAll();
+    },
   };
-}
-
-function toLines(items: readonly Record<string, unknown>[], extra: Record<string, unknown>): string {
-  // Item fields first, ours last so an item cannot override them.
-  return items.map((item) => `${JSON.stringify({ ...item, ...extra })}\n`).join('');
-}
-
-async function inspect(file: string): Promise<FileState> {
-  await mkdir(dirname(file), { recursive: true });
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return { size: 0, needsNewline: false };
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return { size, needsNewline: false };
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return { size, needsNewline: last[0] !== 0x0a };
-  } finally {
-    await handle.close();
-  }
 }
 
 async function storedBatchIds(dataDir: string, kind: Kind): Promise<Set<string>> {

@@ -1,13 +1,24 @@
+import type { Encoder } from './encoders/encoder.js';
 import type { KeepaliveBudget } from './keepalive-budget.js';
 import type { Outbox } from './outbox.js';
 import type { Random } from './records.js';
 import type { Transport } from './transport.js';
 
-/** Wire formats the client can speak. Only `native` is built in so far. */
-export type TelemetryFormat = 'native';
+/** Wire formats the client can speak. */
+export type TelemetryFormat = 'native' | 'otlp' | 'posthog';
 
 /** Options of `createTelemetry`. Everything is optional; without an `endpoint` the client stays disabled. */
 export interface TelemetryOptions {
+  /**
+   * Wire format. `'native'`: `endpoint` is the ingest URL. `'otlp'`: OTLP/HTTP JSON, `endpoint` is the
+   * collector's base URL (requests go to `/v1/logs`, `/v1/traces`, `/v1/metrics`), `token` a bearer
+   * token. `'posthog'`: `endpoint` is the PostHog host, `token` the project key. The OTLP and PostHog
+   * encoders are loaded on first use (`import()`), so a native client never carries them.
+   * @default 'native'
+   */
+  format?: TelemetryFormat;
+  /** Encodes batches for the wire; takes precedence over `format` (e.g. `otlpEncoder({ endpoint })` from `pwa-telemetry/otlp`). @default from `format` */
+  encoder?: Encoder;
   /** Ingest URL (the local server's `POST /ingest`, or any native-format endpoint). @default undefined (disabled) */
   endpoint?: string;
   /** Shared secret sent as `X-Telemetry-Token` (or in the body on unload sends). @default undefined */
@@ -134,6 +145,8 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     transport: o.transport,
     locks: o.locks,
     keepaliveBudget: o.keepaliveBudget,
+    encoder: o.encoder,
+    format: o.format === 'otlp' || o.format === 'posthog' ? o.format : 'native',
     random: o.random,
     endpoint: text(o.endpoint),
     token: text(o.token),
@@ -184,6 +197,7 @@ export function fromViteEnv(env: TelemetryEnv | undefined): TelemetryOptions {
     enabled: read('ENABLED') === 'true',
     endpoint: read('ENDPOINT'),
     token: read('TOKEN'),
+    format: read('FORMAT') as TelemetryFormat | undefined,
     batchSize: num('BATCH_SIZE'),
     flushIntervalMs: num('FLUSH_INTERVAL_MS'),
     sampleRate: num('SAMPLE_RATE'),

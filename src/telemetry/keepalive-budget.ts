@@ -11,8 +11,8 @@ export const KEEPALIVE_MAX_BYTES = 60_000;
 export const KEEPALIVE_MAX_REQUESTS = 9;
 
 export interface KeepaliveBudget {
-  /** Reserves `bytes` if they fit; returns a release function, or null when they do not fit. */
-  reserve(bytes: number): (() => void) | null;
+  /** Reserves `bytes` in `requests` requests (default 1) if they fit; returns a release function, or null. */
+  reserve(bytes: number, requests?: number): (() => void) | null;
   readonly inFlightBytes: number;
   readonly inFlightRequests: number;
 }
@@ -24,16 +24,16 @@ export function createKeepaliveBudget(
   let bytesInFlight = 0;
   let requestsInFlight = 0;
   return {
-    reserve(bytes) {
-      if (bytes > maxBytes - bytesInFlight || requestsInFlight >= maxRequests) return null;
+    reserve(bytes, requests = 1) {
+      if (bytes > maxBytes - bytesInFlight || requestsInFlight + requests > maxRequests) return null;
       bytesInFlight += bytes;
-      requestsInFlight++;
+      requestsInFlight += requests;
       let released = false;
       return () => {
         if (released) return;
         released = true;
         bytesInFlight -= bytes;
-        requestsInFlight--;
+        requestsInFlight -= requests;
       };
     },
     get inFlightBytes() {

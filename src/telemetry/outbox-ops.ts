@@ -288,31 +288,40 @@ export function leaveOp(
   };
 }
 
-/**
- * After a send: delete the entry (`next` null) or put it back with a new attempt count and time.
- * Only the claim's owner may settle it: a claim taken over after its lease belongs to the new owner.
- */
-export function settleOp(
-  owner: string,
+/** What a send decided for one entry: delete it (`next` null) or put it back with this state. */
+export type Settlement = [
   key: string,
-  next: { attempts: number; nextAttemptAt: number } | null,
-): OutboxOp<number> {
+  next: { attempts: number; nextAttemptAt: number; sentKinds?: Kind[] } | null,
+];
+
+/**
+ * After sends: delete each entry (`next` null) or put it back with a new attempt count and time, in
+ * one transaction. Only the claim's owner may settle an entry: a claim taken over after its lease
+ * belongs to the new owner.
+ */
+export function settleManyOp(owner: string, settlements: Settlement[]): OutboxOp<number> {
   return async (tx) => {
     const totals = await totalsOf(tx);
-    const e = await tx.get<EntryMeta>(META + key);
-    if (e && e.claimedBy === owner) {
+    let changed = false;
+    for (const [key, next] of settlements) {
+      const e = await tx.get<EntryMeta>(META + key);
+      if (!e || e.claimedBy !== owner) continue;
       if (next) {
         const { claimedBy: _c, claimedAt: _a, claimKind: _k, ...rest } = e;
         tx.put(META + key, { ...rest, open: false, ...next });
       } else {
         remove(tx, totals, e);
-        tx.put('totals', totals);
+        changed = true;
       }
     }
+    if (changed) tx.put('totals', totals);
     return totals.events;
   };
 }
 
+/** `settleManyOp` for one entry. */
+export const settleOp = (owner: string, key: string, next: Settlement[1]): OutboxOp<number> =>
+  settleManyOp(owner, [[key, next]]);
 /** Opt-out: deletes every entry and records the choice where every tab and the worker read it. */
 export const optOutOp: OutboxOp<number> = async (tx) => {
   const metas: EntryMeta[] = [];

@@ -1,4 +1,4 @@
-import type { BatchItems, Resource } from './records.js';
+import type { BatchItems, Kind, Resource } from './records.js';
 
 /**
  * The outbox holds batches until the server has acknowledged them. It is one key-value store holding
@@ -34,6 +34,8 @@ export interface EntryMeta {
    * lease frees it (resending at once would double the traffic of every navigation).
    */
   claimKind?: 'send' | 'unload';
+  /** Kinds a backend already accepted (OTLP sends one request per kind): not sent again. */
+  sentKinds?: Kind[];
 }
 
 /** What a batch carries besides its items: fixed when its events were recorded. */

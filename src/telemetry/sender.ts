@@ -1,12 +1,14 @@
 import { backoffDelay } from './backoff.js';
 import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
-import { encodeNative } from './encoders/native.js';
+import type { EncodedRequest, Encoder } from './encoders/encoder.js';
+import { nativeEncoder } from './encoders/native-encoder.js';
 import { gzip } from './gzip.js';
 import { pageKeepaliveBudget } from './keepalive-budget.js';
 import type { OutboxEntry, OutboxOp } from './outbox.js';
-import { claimOp, leaveOp, settleOp, type ClaimResult } from './outbox-ops.js';
+import { claimOp, leaveOp, settleManyOp, type ClaimResult, type Settlement } from './outbox-ops.js';
 import type { OwnerLocks } from './owner-lock.js';
+import type { Kind } from './records.js';
 import type { TelemetryStatus } from './status.js';
 import { fetchTransport, type SendResult } from './transport.js';
 
@@ -21,7 +23,7 @@ import { fetchTransport, type SendResult } from './transport.js';
 export const CLAIM_LEASE_MS = 60_000;
 // A round's claims are sent together, each within REQUEST_TIMEOUT_MS, so all are settled well inside
 // the lease and no other page takes one over while it is in flight.
-const CLAIMS_PER_ROUND = 4;
+const CLAIMS_PER_ROUND = 6;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SenderDeps {
@@ -64,37 +66,66 @@ export function createSender({
   let backoffUntil = 0;
   let stopped = false;
 
-  /** The body of a batch: gzip where it helps and the page is not leaving (compression is async). */
-  async function body(entry: OutboxEntry) {
-    const text = encodeNative(entry, { sentAt: now() });
-    const zipped = options.compress && text.length > 1024 ? await gzip(text) : null;
-    return zipped ? { body: zipped, encoding: 'gzip' as const } : { body: text };
+  // The wire format. OTLP and PostHog are loaded on first use, so the native client never carries them.
+  let encoder: Encoder | undefined =
+    options.encoder ??
+    (options.format === 'native' ? nativeEncoder({ endpoint: options.endpoint ?? '' }) : undefined);
+  let loading: Promise<Encoder> | undefined;
+  const loadEncoder = (): Promise<Encoder> =>
+    encoder
+      ? Promise.resolve(encoder)
+      : (loading ??= (
+          options.format === 'otlp'
+            ? import('./encoders/otlp.js').then((m) => m.otlpEncoder({ endpoint: options.endpoint ?? '' }))
+            : import('./encoders/posthog.js').then((m) =>
+                m.posthogEncoder({ endpoint: options.endpoint ?? '' }),
+              )
+        ).then((e) => (encoder = e)));
+
+  /** One request: gzip where it helps and the page is not leaving (compression is async). */
+  async function sendOne(request: EncodedRequest, unloading: boolean): Promise<SendResult> {
+    const zipped =
+      !unloading && options.compress && request.body.length > 1024 ? await gzip(request.body) : null;
+    return transport.send({
+      url: request.url,
+      body: zipped ?? request.body,
+      ...(zipped ? { encoding: 'gzip' as const } : {}),
+      unloading,
+      contentType: request.contentType,
+      headers: request.headers,
+    });
   }
 
-  /** Sends one entry; `unloadBody` is the body of a keepalive send made as the page leaves. */
-  async function send(entry: OutboxEntry, unloadBody?: string): Promise<SendResult> {
-    const unloading = unloadBody !== undefined;
+  /**
+   * Sends one entry: the kinds it still needs (an OTLP batch is one request per kind, and a collector
+   * does not dedupe, so kinds already accepted are not sent again). `unload` holds the requests of a
+   * keepalive send made as the page leaves. The result is the worst of the requests' results.
+   */
+  async function send(entry: OutboxEntry, unload?: EncodedRequest[]): Promise<SendResult & { done: Kind[] }> {
     stats.inFlight += entry.count;
+    const done = [...(entry.sentKinds ?? [])];
     try {
-      const encoded = unloading ? { body: unloadBody } : await body(entry);
-      // Unload sends use a CORS-safelisted content type and no custom header, so no preflight.
-      return await transport.send({
-        url: options.endpoint ?? '',
-        ...encoded,
-        unloading,
-        contentType: unloading ? 'text/plain;charset=UTF-8' : 'application/json',
-        headers: unloading ? {} : { ...(token ? { 'X-Telemetry-Token': token } : {}) },
-      });
+      const requests =
+        unload ??
+        (await loadEncoder())
+          .encode(entry, { sentAt: now(), token })
+          .filter((r) => !r.kinds.every((k) => done.includes(k)));
+      const results = await Promise.all(requests.map((r) => sendOne(r, unload !== undefined)));
+      results.forEach((r, i) => r.outcome === 'ok' && done.push(...requests[i]!.kinds));
+      const worst = results.find((r) => r.outcome === 'retry') ??
+        results.find((r) => r.outcome === 'drop') ??
+        results[0] ?? { outcome: 'ok' as const, status: 200 };
+      return { ...worst, done };
     } catch (error) {
-      return { outcome: 'retry', status: 0, error: String(error), countsAsAttempt: false };
+      return { outcome: 'retry', status: 0, error: String(error), countsAsAttempt: false, done };
     } finally {
       stats.inFlight -= entry.count;
     }
   }
 
-  /** Applies a send result to the stored entry; returns false when sending should pause. */
-  async function settle(entry: OutboxEntry, result: SendResult): Promise<boolean> {
-    let next: { attempts: number; nextAttemptAt: number } | null = null;
+  /** Counts a send result and decides what becomes of the stored entry. */
+  function judge(entry: OutboxEntry, result: SendResult & { done: Kind[] }): Settlement {
+    let next: Settlement[1] = null;
     if (result.outcome === 'ok') {
       stats.sent += entry.count;
       failures = 0;
@@ -111,13 +142,17 @@ export function createSender({
         // Network errors leave the entry due at once (another tab or the next page may be online);
         // this page waits on its own retry timer instead.
         if (result.status === 0) backoffUntil = now() + delay;
-        next = { attempts, nextAttemptAt: result.status === 0 ? 0 : now() + delay };
+        next = { attempts, nextAttemptAt: result.status === 0 ? 0 : now() + delay, sentKinds: result.done };
         scheduleRetry(now() + delay);
       }
     }
-    const queued = await run(settleOp(pageId, entry.key, next));
+    return [entry.key, next];
+  }
+
+  /** Writes what the sends decided, in one transaction. */
+  async function settle(settlements: Settlement[]): Promise<void> {
+    const queued = await run(settleManyOp(pageId, settlements));
     if (queued !== undefined) stats.queued = queued;
-    return result.outcome !== 'retry';
   }
 
   function scheduleRetry(at: number): void {
@@ -127,6 +162,8 @@ export function createSender({
   }
 
   async function drainOnce(force: boolean): Promise<void> {
+    // Loaded now (the start-up drain), so a leave can encode synchronously.
+    loadEncoder().catch(() => {});
     await persist();
     if (stopped) return;
     if (now() < pausedUntil) return scheduleRetry(pausedUntil);
@@ -153,8 +190,9 @@ export function createSender({
       }
       // A round's batches go out together: encoding and compressing one overlaps the others' network
       // time. Any failure ends the drain; the retry timer or `online` starts the next.
-      const ok = await Promise.all(r.claimed.map(async (entry) => settle(entry, await send(entry))));
-      if (stopped || ok.includes(false)) return;
+      const results = await Promise.all(r.claimed.map((entry) => send(entry)));
+      await settle(results.map((result, i) => judge(r.claimed[i]!, result)));
+      if (stopped || results.some((x) => x.outcome === 'retry')) return;
     }
   }
 
@@ -199,17 +237,28 @@ export function createSender({
       const unsent: OutboxEntry[] = [];
       const paused = now() < pausedUntil;
       for (const entry of entries) {
-        const text = paused ? '' : encodeNative(entry, { sentAt: now(), token });
-        const release = paused ? null : budget.reserve(utf8Length(text));
+        // Without its encoder yet (still loading), an entry waits in the outbox like one over budget.
+        const requests =
+          paused || !encoder
+            ? null
+            : encoder
+                .encode(entry, { sentAt: now(), token, unloading: true })
+                .filter((r) => !r.kinds.every((k) => entry.sentKinds?.includes(k)));
+        const release =
+          requests &&
+          budget.reserve(
+            requests.reduce((n, r) => n + utf8Length(r.body), 0),
+            requests.length,
+          );
         if (!release) {
           unsent.push(paused ? { ...entry, nextAttemptAt: pausedUntil } : entry);
           continue;
         }
         sent.push(entry);
-        void send(entry, text)
+        void send(entry, requests)
           .then((result) => {
             release();
-            return settle(entry, result);
+            return settle([judge(entry, result)]);
           })
           .catch(() => {});
       }

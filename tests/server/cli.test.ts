@@ -64,7 +64,7 @@ describe('runCli', () => {
     const res = await post(url!, batch('b1'), { headers: { 'X-Telemetry-Token': 't' } });
     expect(res.status).toBe(200);
     // The CLI runs on the real clock, so the day file is named after today.
-    const [file] = await readdir(join(dataDir, 'logs'));
+    const [file] = (await readdir(join(dataDir, 'logs'))).filter((name) => name.endsWith('.jsonl'));
     expect(await lines(dataDir, 'logs', file!.replace('.jsonl', ''))).toHaveLength(1);
 
     io.stop();

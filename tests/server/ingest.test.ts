@@ -85,7 +85,7 @@ describe('CORS and routing', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(res.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
     expect(res.headers.get('access-control-allow-headers')).toBe(
-      'Content-Type, Content-Encoding, X-Telemetry-Token',
+      'Content-Type, Content-Encoding, X-Telemetry-Token, X-Batch-Id',
     );
     expect(res.headers.get('access-control-max-age')).toBe('86400');
   });

@@ -13,7 +13,7 @@ describe('parseServeArgs', () => {
       retentionDays: 30,
       corsOrigin: '*',
       maxBodyBytes: 1_048_576,
-      rateLimit: { requests: 120, perMs: 60_000 },
+      rateLimit: { requests: 1200, perMs: 10_000 },
     });
   });
 

@@ -1,0 +1,157 @@
+/**
+ * `--workers <n>` above 1: one primary process and n workers sharing the listening socket. Workers
+ * do what costs CPU per request (HTTP, JSON.parse, validation, the lines); the primary alone holds
+ * the dedupe index and writes, so dedupe stays exact across workers and a batch is acknowledged
+ * only after the primary's write returned. Lines travel to it over the cluster IPC channel.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createIngestHandler } from './ingest.js';
+import { batchTexts, type BatchTexts } from './lines.js';
+import type { ServerOptions } from './options.js';
+import { listDays, readKind } from './read-store.js';
+import { startRetention } from './retention.js';
+import type { RunningServer } from './server.js';
+import { openStore, type AppendResult, type Store } from './store.js';
+
+interface AppendMessage {
+  t: 'append';
+  id: number;
+  batchId: string;
+  receivedAt: number;
+  texts: BatchTexts;
+}
+interface ResultMessage {
+  t: 'result';
+  id: number;
+  result?: AppendResult;
+  error?: string;
+}
+
+export const isWorker = cluster.isWorker;
+
+/** The primary: store, retention, and `options.workers` workers it restarts if one dies. */
+export async function startCluster(options: ServerOptions): Promise<RunningServer> {
+  const store = await openStore(options.dataDir);
+  const retention = startRetention(options);
+  await retention.firstSweep;
+  cluster.setupPrimary({ serialization: 'advanced' });
+  let closing = false;
+  const workers = new Set<Worker>();
+  let port = 0;
+
+  function fork(): Worker {
+    const worker = cluster.fork();
+    workers.add(worker);
+    worker.on('message', (message: AppendMessage) => {
+      if (message.t !== 'append') return;
+      const answer = (reply: ResultMessage): void => void (worker.isConnected() && worker.send(reply));
+      store.appendTexts(message.batchId, message.receivedAt, message.texts).then(
+        (result) => answer({ t: 'result', id: message.id, result }),
+        (error: unknown) => {
+          options.onError(error);
+          answer({ t: 'result', id: message.id, error: String(error) });
+        },
+      );
+    });
+    worker.on('exit', () => {
+      workers.delete(worker);
+      if (!closing) fork();
+    });
+    return worker;
+  }
+
+  await Promise.all(
+    Array.from({ length: options.workers }, () => {
+      const worker = fork();
+      return new Promise<void>((resolve, reject) => {
+        worker.once('listening', (address: AddressInfo) => {
+          port = address.port;
+          resolve();
+        });
+        worker.once('exit', () => reject(new Error('a worker exited before listening')));
+      });
+    }),
+  );
+
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        retention.stop();
+        // Each worker stops accepting, answers what it has (the primary still writes), then exits.
+        await Promise.all(
+          [...workers].map(
+            (worker) =>
+              new Promise<void>((resolve) => {
+                worker.once('exit', () => resolve());
+                worker.send({ t: 'stop' });
+              }),
+          ),
+        );
+        await store.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** A worker: the ingest handler over a store that sends lines to the primary. */
+export async function runWorker(options: ServerOptions): Promise<void> {
+  const store = remoteStore(options.dataDir);
+  const server = createServer(createIngestHandler(options, store));
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  // Ctrl-C reaches the whole process group; the primary decides when workers stop.
+  process.on('SIGINT', () => undefined).on('SIGTERM', () => undefined);
+  await new Promise<void>((resolve) => {
+    process.on('message', (message: { t?: string }) => {
+      if (message.t === 'stop') resolve();
+    });
+    // The primary is gone (killed): nothing can be stored any more.
+    process.once('disconnect', () => process.exit(1));
+  });
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await store.idle();
+  process.disconnect();
+}
+
+function remoteStore(dataDir: string): Store {
+  let next = 0;
+  const pending = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: Error) => void }>();
+  process.on('message', (message: ResultMessage) => {
+    if (message.t !== 'result') return;
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.result) waiting?.resolve(message.result);
+    else waiting?.reject(new Error(message.error ?? 'store failed'));
+  });
+  const appendTexts = (batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult> =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve, reject });
+      const message: AppendMessage = { t: 'append', id, batchId, receivedAt, texts };
+      process.send!(message);
+    });
+  const idle = async (): Promise<void> => {
+    while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  return {
+    dataDir,
+    append: (body, receivedAt, raw) =>
+      appendTexts(body.batchId, receivedAt, batchTexts(body, receivedAt, raw)),
+    appendTexts,
+    readKind: (kind, options) => readKind(dataDir, kind, options),
+    listDays: (kind) => listDays(dataDir, kind),
+    idle,
+    close: idle,
+  };
+}

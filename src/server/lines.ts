@@ -1,0 +1,96 @@
+/**
+ * The JSONL text of a batch's items: one line per item, the item's fields plus `batch_id`,
+ * `session_id` and `received_at`. When the raw body and the item spans are at hand, an item's own
+ * text is reused (no second JSON.stringify); ours then come first, so a line torn by a crash still
+ * shows its batch. An item carrying a field of ours is serialised instead, ours last, so it cannot
+ * override them.
+ */
+import { KINDS, type Kind } from '../telemetry/records.js';
+import { dropPoints } from './dropped.js';
+import type { ItemSpans } from './item-spans.js';
+import type { ValidBody } from './validate.js';
+
+export interface RawBody {
+  text: string;
+  spans: ItemSpans;
+}
+
+export interface Stamp {
+  batchId: string;
+  sessionId: string | null;
+  receivedAt: string;
+  /** The batch's `resource` (app, version), kept on every line so versions can be compared. */
+  resource?: Record<string, unknown>;
+}
+
+const OURS = ['batch_id', 'session_id', 'received_at', 'resource'];
+
+/** A batch's lines by kind, with how many items each holds; kinds without items are absent. */
+export type BatchTexts = Partial<Record<Kind, { text: string; count: number }>>;
+
+let isoAt = NaN;
+let iso = '';
+
+/** The lines of every kind of a batch received at `receivedAt` (epoch ms). */
+export function batchTexts(body: ValidBody, receivedAt: number, raw: RawBody | undefined): BatchTexts {
+  // Many requests share a millisecond under load; toISOString showed in profiles.
+  if (receivedAt !== isoAt) {
+    isoAt = receivedAt;
+    iso = new Date(receivedAt).toISOString();
+  }
+  const stamp: Stamp = { batchId: body.batchId, sessionId: body.session?.id ?? null, receivedAt: iso };
+  if (body.resource) stamp.resource = body.resource;
+  const texts: BatchTexts = {};
+  for (const kind of KINDS) {
+    const items = body[kind];
+    if (items.length > 0) texts[kind] = { text: toLines(items, kind, stamp, raw), count: items.length };
+  }
+  // The client's drop report goes with the metrics, as points of their own (see dropped.ts).
+  const drops = dropPoints(body);
+  if (drops.length > 0) {
+    const text = toLines(drops, 'metrics', stamp, undefined);
+    texts.metrics = { text: (texts.metrics?.text ?? '') + text, count: texts.metrics?.count ?? 0 };
+  }
+  return texts;
+}
+
+export function toLines(
+  items: readonly Record<string, unknown>[],
+  kind: Kind,
+  stamp: Stamp,
+  raw: RawBody | undefined,
+): string {
+  const spans = raw?.spans[kind];
+  const reuse = raw !== undefined && spans !== undefined && spans.length === items.length * 2;
+  // batchId is validated to [A-Za-z0-9_-], so it needs no escaping.
+  const resource = stamp.resource ? `,"resource":${JSON.stringify(stamp.resource)}` : '';
+  const head = `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"${resource}`;
+  const extra = {
+    session_id: stamp.sessionId,
+    batch_id: stamp.batchId,
+    received_at: stamp.receivedAt,
+    ...(stamp.resource ? { resource: stamp.resource } : {}),
+  };
+  let text = '';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (reuse && !OURS.some((key) => key in item)) {
+      const start = spans[i * 2]!;
+      const end = spans[i * 2 + 1]!;
+      // `{}` has nothing to follow ours; otherwise the item's fields follow after a comma.
+      const empty = end - start < 16 && raw.text.slice(start + 1, end - 1).trim() === '';
+      text += empty ? `${head}}\n` : `${head},${raw.text.slice(start + 1, end)}\n`;
+    } else {
+      text += `${JSON.stringify({ ...item, ...extra })}\n`;
+    }
+  }
+  return text;
+}
+
+/**
+ * True when the raw body can be reused line by line: JSON allows line breaks only as whitespace
+ * between tokens, so a body without any keeps every item on one line.
+ */
+export function isSingleLine(text: string): boolean {
+  return !text.includes('\n') && !text.includes('\r');
+}

@@ -1,0 +1,68 @@
+/**
+ * Answers with a JSON body. A refusal made before the request body was read in full (401 from
+ * the header, 413 from Content-Length or part-way, 415, 429) uses a lingering close: the answer
+ * is written at once, then the rest of the body is read and thrown away, up to a bound in bytes
+ * and in time, before the connection is closed. Closing with unread data arriving makes the
+ * kernel send a reset, and a client that is still writing then sees ECONNRESET/EPIPE instead of
+ * the answer, and retries the batch for ever.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface Lingering {
+  /** Most bytes read and discarded after an early answer. */
+  maxBytes: number;
+  /** Longest time spent reading them. */
+  maxMs: number;
+}
+
+export type Reply = (
+  res: ServerResponse,
+  status: number,
+  body: object,
+  headers?: Record<string, string>,
+) => void;
+
+export function createReply(cors: Record<string, string>, lingering: Lingering): Reply {
+  return (res, status, body, headers = {}) => {
+    if (res.headersSent) return;
+    const json = JSON.stringify(body);
+    const early = !res.req.complete;
+    res.writeHead(status, {
+      ...cors,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(json),
+      'Cache-Control': 'no-store',
+      // The connection will not carry another request: the rest of this body is discarded.
+      ...(early ? { Connection: 'close' } : {}),
+      ...headers,
+    });
+    if (!early) {
+      res.end(json);
+      return;
+    }
+    // write, not end: Node closes the socket as soon as an answer with Connection: close ends.
+    res.write(json);
+    discardRest(res.req, lingering, () => res.end());
+  };
+}
+
+/** Reads and drops what is left of the body, then calls `done` (once) at its end or a bound. */
+function discardRest(req: IncomingMessage, { maxBytes, maxMs }: Lingering, done: () => void): void {
+  let read = 0;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    req.off('data', onData).off('end', finish).off('error', finish).off('close', finish);
+    done();
+  };
+  const onData = (chunk: Buffer): void => {
+    read += chunk.length;
+    if (read > maxBytes) finish();
+  };
+  const timer = setTimeout(finish, maxMs);
+  timer.unref();
+  req.on('data', onData).on('end', finish).on('error', finish).on('close', finish);
+  req.resume();
+}
