@@ -4,6 +4,7 @@
 //   3. memory bound: 1,000,000 log() calls while offline (child: bench/node-memory.js)
 //   4. Chromium: hot path in a real page, and the main-thread cost of flushing 1,000 events (bench/browser.js)
 //   5. Chromium: delivery under load, its own section (bench/delivery.js)
+//   6. scrubbing cost per event, clean and dirty input (child: bench/scrub.js)
 // No request leaves 127.0.0.1.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 import { BUDGET_BYTES, measureSizes } from '../scripts/size.js';
 import { CHROMIUM_ARGS, FLUSH_RUNS, runBrowser } from './browser.js';
 import { deliveryMarkdown, runDelivery, spliceDelivery } from './delivery.js';
+import { machine, scrubMarkdown, withScrubSection } from './scrub.js';
 import {
   HOT_CASES,
   HOT_ENDPOINT,
@@ -297,6 +299,10 @@ async function main() {
   const memory = /** @type {MemoryResults} */ (await child('node-memory.js'));
   console.log('bench: Chromium');
   const browser = await runBrowser();
+  console.log('bench: scrubbing cost in Node');
+  const scrub = /** @type {Awaited<ReturnType<typeof import('./scrub.js').measureScrub>>} */ (
+    await child('scrub.js')
+  );
   if (browser.offHostRequests.length > 0) {
     throw new Error(`requests beyond 127.0.0.1: ${browser.offHostRequests.join(', ')}`);
   }
@@ -314,7 +320,12 @@ async function main() {
     browser,
   });
   // Sections written by their own benches (npm run bench:ingest, bench:encoders, …) are kept.
-  writeFileSync(outFile, keepSections(spliceDelivery(md, deliveryMarkdown(delivery))));
+  writeFileSync(
+    outFile,
+    keepSections(
+      withScrubSection(spliceDelivery(md, deliveryMarkdown(delivery)), scrubMarkdown(scrub, machine())),
+    ),
+  );
   console.log(
     JSON.stringify(
       {

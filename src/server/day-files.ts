@@ -19,7 +19,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Per kind directory, where the write in progress goes: `<day file> <offset> <length>`. A process
+ * Per kind directory, where the write in progress goes: `<day file> <offset> <length> <inode>`. A process
  * killed in the middle of a write of several pages leaves the first pages on disk; the next start
  * cuts them off (repairLastWrite), so a batch never stays half-stored under a batchId that dedupe
  * would then refuse to store again. One small write per group (not per request) pays for it.
@@ -83,7 +83,7 @@ export function openDayFiles(): DayFiles {
       const file = current(path);
       const bytes = file.needsNewline ? Buffer.concat([Buffer.from('\n'), data]) : data;
       let written = 0;
-      const record = `${basename(path)} ${file.size} ${bytes.length}`.padEnd(RECORD_BYTES - 1);
+      const record = `${basename(path)} ${file.size} ${bytes.length} ${file.ino}`.padEnd(RECORD_BYTES - 1);
       writeSync(file.journal, `${record}\n`, 0);
       try {
         // A regular file takes the whole buffer in one call unless the disk is full; loop anyway.
@@ -151,12 +151,15 @@ export function repairLastWrite(kindDir: string): string | undefined {
   } catch {
     return undefined;
   }
-  const match = /^(\d{4}-\d{2}-\d{2}\.jsonl) (\d+) (\d+)/.exec(record);
+  const match = /^(\d{4}-\d{2}-\d{2}\.jsonl) (\d+) (\d+) (\d+)/.exec(record);
   if (!match) return undefined;
   const path = join(kindDir, match[1]!);
   const start = Number(match[2]);
   try {
-    if (statSync(path).size >= start + Number(match[3])) return undefined;
+    const { size, ino } = statSync(path);
+    // Only the very file that was being written (a tool may have rewritten it since), and only
+    // when the write is short: never past its start, which would extend the file.
+    if (ino !== Number(match[4]) || size >= start + Number(match[3]) || size < start) return undefined;
     truncateSync(path, start);
     return path;
   } catch {

@@ -2,8 +2,8 @@ import { resolveOptions, type TelemetryOptions } from './config.js';
 import { inSample, sessionId, storeConsent, storedConsent, type ConsentState } from './consent.js';
 import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
-import { exceptionInfo, pageUrl, sanitizeAttributes, sanitizeMessage } from './privacy.js';
-import { hexId, type ExceptionInfo, type LogLevel, type SpanRecord } from './records.js';
+import { applyBeforeSend, createScrubber, defaultScrubber } from './privacy.js';
+import { hexId, type ExceptionInfo, type Kind, type LogLevel, type SpanRecord } from './records.js';
 import { emptyStatus, type TelemetryStatus } from './status.js';
 
 /** A span you time yourself. `end()` records it once; later calls do nothing. */
@@ -78,7 +78,20 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   const options = resolveOptions(input);
   const { now, random } = options;
   const newId = (): string => hexId(16, random);
-  const url = options.captureUrl ? pageUrl : () => undefined;
+  // The default scrubber is built once per page; only custom patterns or keys need one of their own.
+  const privacy =
+    input.scrubPatterns?.length || input.allowKeys?.length ? createScrubber(input) : defaultScrubber;
+  const { sanitizeAttributes, sanitizeMessage, exceptionInfo } = privacy;
+  const url = options.captureUrl ? privacy.pageUrl : () => undefined;
+  /** Adds a finished record, after the app's `beforeSend` hook, which may edit or drop it (counted). */
+  function put(p: Sink, kind: Kind, item: Parameters<Pipeline['add']>[1]): void {
+    const hook = options.beforeSend;
+    if (!hook) return p.add(kind, item);
+    // The hook returns what it likes; applyBeforeSend checks the shape and scrubs it again.
+    const kept = applyBeforeSend(item, (r) => hook(r, kind) as typeof r | null | false | undefined, privacy);
+    if (typeof kept === 'string') p.drop(kept, 1);
+    else p.add(kind, kept);
+  }
   let flagOn = false;
   try {
     flagOn = options.featureFlag() === true;
@@ -182,7 +195,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     context: unknown,
     exception?: ExceptionInfo,
   ): void {
-    p.add('logs', {
+    put(p, 'logs', {
       timestamp: now(),
       level,
       message,
@@ -200,7 +213,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     attributes: unknown,
     ids: Pick<SpanRecord, 'traceId' | 'spanId' | 'parentSpanId' | 'status'>,
   ): void {
-    p.add('traces', {
+    put(p, 'traces', {
       timestamp: now() - duration,
       ...ids,
       name: sanitizeMessage(name),
@@ -249,7 +262,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       const p = sink();
       if (!p) return;
       if (typeof value !== 'number' || !Number.isFinite(value)) return p.drop('invalid', 1);
-      p.add('metrics', {
+      put(p, 'metrics', {
         timestamp: now(),
         name: sanitizeMessage(name),
         value,

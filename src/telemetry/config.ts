@@ -1,7 +1,8 @@
 import type { Encoder } from './encoders/encoder.js';
 import type { KeepaliveBudget } from './keepalive-budget.js';
 import type { Outbox } from './outbox.js';
-import type { Random } from './records.js';
+import type { ScrubPattern } from './privacy.js';
+import type { Kind, LogRecord, MetricRecord, Random, SpanRecord } from './records.js';
 import type { Transport } from './transport.js';
 
 /** Wire formats the client can speak. */
@@ -87,6 +88,21 @@ export interface TelemetryOptions {
    * @default 'granted'
    */
   consent?: 'granted' | 'required';
+  /**
+   * Extra patterns scrubbed out of every string after the built-in ones, e.g.
+   * `{ pattern: /\bCUST-\d{6}\b/, replacement: '[customer]' }` (see README, "What the privacy step scrubs").
+   * @default []
+   */
+  scrubPatterns?: readonly ScrubPattern[];
+  /** Keys whose values are kept although their name reads as sensitive (values are still pattern-scrubbed). @default [] */
+  allowKeys?: readonly string[];
+  /**
+   * Sees every record before it is buffered: edit it (in place or by returning a new one) or drop it
+   * by returning `null` or `false` (counted as `before_send`). A hook that throws, or changes a field's
+   * type, drops the record (counted as `before_send_error`). What it returns is scrubbed again.
+   * @default undefined
+   */
+  beforeSend?: (record: LogRecord | SpanRecord | MetricRecord, kind: Kind) => object | null | false | void;
   /** Also add `url` (origin + path, no query) to logs. @default true */
   captureUrl?: boolean;
 }
@@ -146,6 +162,7 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     locks: o.locks,
     keepaliveBudget: o.keepaliveBudget,
     encoder: o.encoder,
+    beforeSend: fn(o.beforeSend, undefined),
     format: o.format === 'otlp' || o.format === 'posthog' ? o.format : 'native',
     random: o.random,
     endpoint: text(o.endpoint),

@@ -272,8 +272,12 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const entries = [...held.values(), ...fresh];
     if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
     if (buffer.length) void persist(true);
-    // Everything this page held is sent or written: it need not look alive to others any more.
-    locks.release();
+    // Everything this page held is sent or written: it need not look alive to others any more (a
+    // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
+    // be in flight: until they settle, another context would take their claims and send them again.
+    void sender.idle().then(() => {
+      if (!open && !buffer.length && writing.every((w) => w.generation !== generation)) locks.release();
+    });
   }
 
   function optedOutElsewhere(): void {

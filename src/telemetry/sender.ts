@@ -225,6 +225,8 @@ export function createSender({
 
   return {
     drain,
+    /** Resolves when no drain is running (its requests settled). Never rejects. */
+    idle: (): Promise<void> => draining ?? Promise.resolve(),
     /**
      * The page is leaving: send these entries at once with keepalive while they fit the page's
      * keepalive budget, then record the ones sent as claimed (for the lease) and write the others

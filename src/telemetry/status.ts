@@ -12,6 +12,10 @@ export type DropReason =
   | 'invalid'
   /** The same message (or metric or span name) past `maxRepeatsPerMinute`: a runaway loop. */
   | 'storm'
+  /** The app's `beforeSend` hook returned null or false. */
+  | 'before_send'
+  /** The app's `beforeSend` hook threw, or returned something that is not a record. */
+  | 'before_send_error'
   /** Cleared by `optOut()`. */
   | 'opted_out'
   /** Neither IndexedDB nor the memory fallback could take them. */
@@ -24,6 +28,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'rejected',
   'invalid',
   'storm',
+  'before_send',
+  'before_send_error',
   'opted_out',
   'storage_error',
 ];

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LAST_WRITE } from '../../src/server/day-files.js';
@@ -16,7 +16,8 @@ describe('a write cut short by a crash', () => {
     // Two of the three lines of batch b1 made it to disk before the process died, the third not at all.
     const partial = `${JSON.stringify({ batch_id: 'b1', level: 'info', message: 'one' })}\n`.repeat(2);
     await writeFile(file, done + partial);
-    const record = `${TODAY}.jsonl ${Buffer.byteLength(done)} ${Buffer.byteLength(partial) + 60}`;
+    const { ino } = await stat(file);
+    const record = `${TODAY}.jsonl ${Buffer.byteLength(done)} ${Buffer.byteLength(partial) + 60} ${ino}`;
     await writeFile(join(dataDir, 'logs', LAST_WRITE), `${record.padEnd(127)}\n`);
 
     const server = await serve({ dataDir });
@@ -32,11 +33,28 @@ describe('a write cut short by a crash', () => {
     const file = join(dataDir, 'logs', `${TODAY}.jsonl`);
     const text = `${JSON.stringify({ batch_id: 'b1', level: 'info', message: 'm' })}\n`;
     await writeFile(file, text);
-    await writeFile(join(dataDir, 'logs', LAST_WRITE), `${TODAY}.jsonl 0 ${Buffer.byteLength(text)}\n`);
+    const { ino } = await stat(file);
+    await writeFile(
+      join(dataDir, 'logs', LAST_WRITE),
+      `${TODAY}.jsonl 0 ${Buffer.byteLength(text)} ${ino}\n`,
+    );
     const server = await serve({ dataDir });
     expect(await (await post(server.url, batch('b1'))).json()).toMatchObject({ duplicate: true });
     expect(await readFile(file, 'utf8')).toMatch(
       new RegExp(`^${text.replace(/[{}[\]()*+?.\\^$|]/g, '\\$&')}`),
     );
+  });
+
+  it('leaves a file alone that a tool replaced since the record was written', async () => {
+    const dataDir = await tempDir();
+    await mkdir(join(dataDir, 'logs'));
+    const file = join(dataDir, 'logs', `${TODAY}.jsonl`);
+    const text = `${JSON.stringify({ batch_id: 'b1', level: 'info', message: 'm' })}\n`;
+    await writeFile(file, text);
+    const { ino } = await stat(file);
+    // The record names another inode: the file was rewritten (a delete tool) after that write.
+    await writeFile(join(dataDir, 'logs', LAST_WRITE), `${TODAY}.jsonl 0 ${text.length + 500} ${ino + 1}\n`);
+    await serve({ dataDir });
+    expect(await readFile(file, 'utf8')).toBe(text);
   });
 });

@@ -330,3 +330,33 @@ describe('flush({ timeoutMs })', () => {
     expect(shut).toBe(true);
   });
 });
+
+describe('privacy options', () => {
+  it('scrubPatterns, allowKeys and beforeSend shape what leaves the page; hook drops are counted', async () => {
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      captureUrl: false,
+      scrubPatterns: [{ pattern: /\bCUST-\d{6}\b/, replacement: '[customer]' }],
+      allowKeys: ['sessionId'],
+      beforeSend: (record, kind) => {
+        if (kind === 'logs' && (record as { message: string }).message === 'drop me') return null;
+        if (kind === 'metrics' && (record as { name: string }).name === 'bad') throw new Error('hook bug');
+        if (kind === 'logs')
+          (record as { context: Record<string, unknown> }).context.tagged = 'jane@example.com';
+        return undefined;
+      },
+    });
+    t.log('info', 'order for CUST-123456', { sessionId: 'abc', password: 'hunter2' });
+    t.log('info', 'drop me');
+    t.metric('bad', 1);
+    await t.flush();
+    const logs = wire.bodies.flatMap((b) => b.logs);
+    expect(logs.map((l) => l.message)).toEqual(['order for [customer]']);
+    expect(logs[0]!.context).toEqual({ sessionId: 'abc', password: '[REDACTED]', tagged: '[email]' });
+    expect(t.status().dropped).toMatchObject({ before_send: 1, before_send_error: 1 });
+    await t.shutdown();
+  });
+});

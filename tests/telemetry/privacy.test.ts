@@ -307,9 +307,11 @@ describe('sensitive keys', () => {
 });
 
 describe('cleanString: size caps', () => {
-  it('truncates a huge string to the cap and says how much was cut', () => {
+  // The marker counts against the cap: room is kept for it, so the output is never longer than the cap.
+  it('truncates a huge string below the cap and says how much was cut', () => {
     const out = cleanString('a'.repeat(LIMITS.string + 500));
-    expect(out).toBe(`${'a'.repeat(LIMITS.string)}…[truncated 500 chars]`);
+    expect(out).toBe(`${'a'.repeat(1001)}…[truncated 523 chars]`);
+    expect(out.length).toBeLessThanOrEqual(LIMITS.string);
   });
 
   it('keeps a string of exactly the cap untouched', () => {
@@ -317,31 +319,38 @@ describe('cleanString: size caps', () => {
     expect(cleanString(s)).toBe(s);
   });
 
+  it('cuts at the last word boundary before the cap', () => {
+    expect(cleanString('word '.repeat(300))).toBe(`${'word '.repeat(200)}…[truncated 500 chars]`);
+  });
+
   it('never splits a surrogate pair at the cut', () => {
-    // The emoji's high surrogate sits exactly at the last kept position.
-    const s = `${'a'.repeat(LIMITS.string - 1)}😀${'c'.repeat(10)}`;
+    // The emoji's high surrogate sits exactly at the last kept position (1000).
+    const s = `${'a'.repeat(1000)}😀${'c'.repeat(100)}`;
     const out = cleanString(s);
-    const kept = out.slice(0, out.indexOf('…'));
-    expect(kept).toBe('a'.repeat(LIMITS.string - 1));
-    expect(out).toBe(`${'a'.repeat(LIMITS.string - 1)}…[truncated 12 chars]`);
+    expect(out).toBe(`${'a'.repeat(1000)}…[truncated 102 chars]`);
     // Well-formed UTF-16: survives a UTF-8 round trip unchanged.
     expect(new TextDecoder().decode(new TextEncoder().encode(out))).toBe(out);
   });
 
   it('keeps a whole surrogate pair that ends exactly at the cut', () => {
-    const s = `${'a'.repeat(LIMITS.string - 2)}😀tail`;
-    expect(cleanString(s)).toBe(`${'a'.repeat(LIMITS.string - 2)}😀…[truncated 4 chars]`);
+    const s = `${'a'.repeat(999)}😀${'tail'.repeat(30)}`;
+    expect(cleanString(s)).toBe(`${'a'.repeat(999)}😀…[truncated 120 chars]`);
   });
 
   it('caps log messages at LIMITS.message', () => {
     const out = sanitizeMessage('m'.repeat(LIMITS.message + 1));
-    expect(out).toBe(`${'m'.repeat(LIMITS.message)}…[truncated 1 chars]`);
+    expect(out).toBe(`${'m'.repeat(4073)}…[truncated 24 chars]`);
+    expect(out.length).toBeLessThanOrEqual(LIMITS.message);
   });
 
   it('caps string values nested in a context', () => {
     const out = sanitize({ big: 'z'.repeat(10_000) }) as { big: string };
-    expect(out.big.startsWith('z'.repeat(LIMITS.string))).toBe(true);
-    expect(out.big.endsWith(`[truncated ${10_000 - LIMITS.string} chars]`)).toBe(true);
+    expect(out.big).toBe(`${'z'.repeat(1000)}…[truncated 9000 chars]`);
+  });
+
+  it('cuts without a marker under a cap too small to hold one', () => {
+    expect(cleanString('abcdefghij', 4)).toBe('abcd');
+    expect(cleanString('mail ann@example.com', 10)).toBe('mail [emai');
   });
 
   it('does not leak a partial email address that straddles the cut', () => {
@@ -349,6 +358,12 @@ describe('cleanString: size caps', () => {
     const s = `${'x'.repeat(LIMITS.string - 19)} alice.smith@example.com and more text`;
     const out = cleanString(s);
     expect(out).not.toContain('alice.smith');
+  });
+
+  it('scrubs a value that straddles the cut of a huge string', () => {
+    const out = cleanString(`${'x '.repeat(1150 / 2 - 4)}4111 1111 1111 1111${' y'.repeat(5000)}`);
+    expect(out).not.toMatch(/4111/);
+    expect(out.length).toBeLessThanOrEqual(LIMITS.string);
   });
 });
 
@@ -424,7 +439,7 @@ describe('exceptionInfo: any thrown value', () => {
   it('caps a long stack at LIMITS.stack', () => {
     const e = new Error('deep');
     e.stack = 's'.repeat(LIMITS.stack + 100);
-    expect(exceptionInfo(e).stack).toBe(`${'s'.repeat(LIMITS.stack)}…[truncated 100 chars]`);
+    expect(exceptionInfo(e).stack).toBe(`${'s'.repeat(8168)}…[truncated 124 chars]`);
   });
 });
 
