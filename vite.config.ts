@@ -2,23 +2,37 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, resolve, sep } from 'node:path';
-import { build, defineConfig, type Plugin, type ResolvedConfig } from 'vite';
+import {
+  build,
+  defineConfig,
+  type Plugin,
+  type ResolvedConfig,
+  type ProxyOptions,
+  type UserConfig,
+} from 'vite';
 import { echoBody } from './scripts/echo.js';
+import { telemetry } from './src/vite/index.js';
 
 /**
  * The demo PWA (index.html + src/app). Telemetry settings come from `VITE_*` variables at build time
  * (see .env.example); `npm start` (scripts/start.js) and the e2e global setup set them for their builds.
  *
  * The app sends to a same-origin `/ingest` (no CORS preflight, which an unload-time send may not live
- * to finish); the dev and preview servers forward that path to the ingest server, at
- * `TELEMETRY_PROXY_TARGET` or else http://127.0.0.1:$TELEMETRY_PORT (default 8787).
+ * to finish). With `TELEMETRY_PROXY_TARGET` set (`npm start` sets it), the dev and preview servers
+ * forward that path to the ingest server there; otherwise the `pwa-telemetry/vite` plugin answers
+ * `/ingest` itself and serves the dashboard at `/dashboard`, storing into .data/telemetry (token:
+ * `TELEMETRY_TOKEN`, if set), so `vite` alone gives the whole loop.
+ *
+ * `vite build --mode dashboard` (`npm run build:dashboard`) builds the dashboard front-end
+ * (src/dashboard) into dist/dashboard, where the ingest server and the plugin serve it from.
  *
  * A production build also emits the service worker (src/app/sw.ts) as one classic script at `/sw.js`:
  * see `serviceWorker()` below. The dev server has no service worker.
  */
-const ingestTarget =
-  process.env.TELEMETRY_PROXY_TARGET || `http://127.0.0.1:${process.env.TELEMETRY_PORT || '8787'}`;
-const proxy = { '/ingest': { target: ingestTarget, changeOrigin: true } };
+const ingestTarget = process.env.TELEMETRY_PROXY_TARGET;
+const proxy: Record<string, ProxyOptions> = ingestTarget
+  ? { '/ingest': { target: ingestTarget, changeOrigin: true } }
+  : {};
 
 /** Service worker source, relative to the project root. */
 const SW_ENTRY = 'src/app/sw.ts';
@@ -131,8 +145,25 @@ function echoApi(): Plugin {
   };
 }
 
-export default defineConfig({
-  plugins: [serviceWorker(), echoApi()],
+/** The dashboard front-end: its own page, built with relative URLs so it works under any mount path. */
+const dashboardConfig: UserConfig = {
+  root: 'src/dashboard',
+  base: './',
+  publicDir: false,
+  build: {
+    outDir: resolve('dist/dashboard'),
+    emptyOutDir: true,
+    // One CSS and one JS file: a handful of requests, even offline on a slow disk.
+    modulePreload: false,
+  },
+};
+
+const appConfig: UserConfig = {
+  plugins: [
+    serviceWorker(),
+    echoApi(),
+    ...(ingestTarget ? [] : [telemetry({ token: process.env.TELEMETRY_TOKEN || undefined })]),
+  ],
   build: {
     outDir: 'dist-app',
     emptyOutDir: true,
@@ -147,4 +178,6 @@ export default defineConfig({
     strictPort: true,
     proxy,
   },
-});
+};
+
+export default defineConfig((env) => (env.mode === 'dashboard' ? dashboardConfig : appConfig));

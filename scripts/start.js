@@ -7,7 +7,9 @@
  * 2. builds the app into dist-app with telemetry enabled at build time: `VITE_TELEMETRY_ENABLED=true`,
  *    `VITE_FEATURE_TELEMETRY=ENABLED`, endpoint `/ingest`, the same token (any `VITE_*` already set wins);
  * 3. serves it with `vite preview` on APP_PORT (4173), which forwards `/ingest` to the ingest server,
- *    so the app sends same-origin and needs no CORS at all, not even at unload.
+ *    so the app sends same-origin and needs no CORS at all, not even at unload;
+ * 4. prints the URLs: the app, the ingest endpoint and the dashboard (`<ingest>/dashboard`, built into
+ *    dist/dashboard by `npm run build:dashboard`, which `npm start` runs first).
  *
  * Ctrl-C (SIGINT) or SIGTERM closes both servers.
  */
@@ -62,6 +64,8 @@ try {
     VITE_TELEMETRY_TOKEN: token,
   };
   for (const [key, value] of Object.entries(appEnv)) env[key] ||= value;
+  // vite.config.ts then forwards /ingest to this server rather than mounting its own (the Vite plugin).
+  env.TELEMETRY_PROXY_TARGET = ingest.url;
   await build({ root, logLevel: 'warn' });
 
   app = await preview({
@@ -80,9 +84,10 @@ try {
 
 const appUrl = app.resolvedUrls?.local[0] ?? `http://${host}:${intEnv('APP_PORT', 4173)}/`;
 console.log(`
-  App     ${appUrl}   (telemetry on; its /ingest is forwarded to the ingest server)
-  Ingest  ${ingest.url}/ingest   (token "${token}")
-  Data    ${ingest.store.dataDir}/{logs,traces,metrics}/<YYYY-MM-DD>.jsonl
+  App        ${appUrl}   (telemetry on; its /ingest is forwarded to the ingest server)
+  Ingest     ${ingest.url}/ingest   (token "${token}")
+  Dashboard  ${ingest.url}/dashboard   (log in with the token)
+  Data       ${ingest.store.dataDir}/{logs,traces,metrics}/<YYYY-MM-DD>.jsonl
 
   Press Ctrl-C to stop.
 `);

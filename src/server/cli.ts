@@ -1,5 +1,8 @@
-/** The `pwa-telemetry` command line: `serve`, `--help`. */
+/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `--help`. */
 import { resolve } from 'node:path';
+import { UsageError } from './cli-args.js';
+import { runStats } from './cli-stats.js';
+import { runTail } from './cli-tail.js';
 import { runExportCli } from './cli-export.js';
 import { isWorker, runWorker, startCluster } from './cluster.js';
 import { OptionsError, parseServeArgs } from './options.js';
@@ -11,6 +14,8 @@ export interface CliIo {
   stderr(line: string): void;
   /** Resolves when the server should stop (SIGINT or SIGTERM for the real process). */
   untilStopped(): Promise<void>;
+  /** Whether stdout is a terminal that takes colours (`tail` colours only then). @default false */
+  color?: boolean;
   /** Redraws a one-line progress display; present only on a terminal. */
   progress?(line: string): void;
 }
@@ -18,7 +23,9 @@ export interface CliIo {
 export const USAGE = `Usage: pwa-telemetry <command> [options]
 
 Commands:
-  serve                    run the ingest server (POST /ingest, GET /health)
+  serve                    run the ingest server (POST /ingest, GET /health, /dashboard)
+  stats                    counts, web vitals, top errors and drops (see stats --help)
+  tail                     print events as they are stored (see tail --help)
   export                   replay stored JSONL into an OTLP collector or Loki (export --help)
 
 Options for serve (flags win over the environment):
@@ -49,6 +56,16 @@ export async function runCli(
   if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
     return 0;
+  }
+  const sub = command === 'stats' ? runStats : command === 'tail' ? runTail : undefined;
+  if (sub) {
+    try {
+      return await sub(rest, env, io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.stderr(`pwa-telemetry ${command}: ${error.message} (see pwa-telemetry ${command} --help)`);
+      return 2;
+    }
   }
   if (command === 'export') return runExportCli(rest, env, io);
   if (command !== 'serve') {
@@ -96,6 +113,7 @@ function processIo(): CliIo {
   return {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
+    color: process.stdout.isTTY === true,
     ...(process.stderr.isTTY ? { progress: (line: string) => process.stderr.write(`\r${line}\x1b[K`) } : {}),
     untilStopped: () =>
       new Promise((done) => {

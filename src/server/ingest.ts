@@ -28,15 +28,6 @@ const BATCH_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 type Parsed = { ok: true; body: ValidBody } | { ok: false; reason: string };
 
-/** The metric the server stores a client's drop report under, one line per reason. */
-export const DROPPED_METRIC = 'telemetry.client.dropped';
-
-/** The batch's `sentAt` when it is a string, else now: the time of the drop report. */
-function sentAt(parsed: unknown): string {
-  const value = isRecord(parsed) ? parsed.sentAt : undefined;
-  return typeof value === 'string' ? value : new Date().toISOString();
-}
-
 export function createIngestHandler(options: ServerOptions, store: Store): RequestHandler {
   const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
   const tokenOk = options.token === undefined ? undefined : createTokenCheck(options.token);
@@ -132,11 +123,6 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     if (!result.ok) return fail(res, 400, result.reason);
     const { body } = result;
     const received = { logs: body.logs.length, traces: body.traces.length, metrics: body.metrics.length };
-    // What the client dropped is stored beside its data, as metric lines, so loss shows where people look.
-    for (const [reason, value] of Object.entries(body.dropped ?? {})) {
-      if (value > 0)
-        body.metrics.push({ timestamp: sentAt(parsed), name: DROPPED_METRIC, value, labels: { reason } });
-    }
 
     // Compact native bodies (what clients send) have their items' own text reused for the lines.
     let raw: RawBody | undefined;

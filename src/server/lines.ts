@@ -6,6 +6,7 @@
  * override them.
  */
 import { KINDS, type Kind } from '../telemetry/records.js';
+import { dropPoints } from './dropped.js';
 import type { ItemSpans } from './item-spans.js';
 import type { ValidBody } from './validate.js';
 
@@ -49,6 +50,12 @@ export function batchTexts(body: ValidBody, receivedAt: number, raw: RawBody | u
   for (const kind of KINDS) {
     const items = body[kind];
     if (items.length > 0) texts[kind] = { text: toLines(items, kind, stamp, raw), count: items.length };
+  }
+  // The client's drop report goes with the metrics, as points of their own (see dropped.ts).
+  const drops = dropPoints(body);
+  if (drops.length > 0) {
+    const text = toLines(drops, 'metrics', stamp, undefined);
+    texts.metrics = { text: (texts.metrics?.text ?? '') + text, count: texts.metrics?.count ?? 0 };
   }
   return texts;
 }

@@ -1,6 +1,7 @@
 /** Starts the ingest server: store, handler, listening socket and retention sweeps. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDashboard } from './dashboard/handler.js';
 import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
 import { resolveOptions, type ServerOptions } from './options.js';
@@ -19,9 +20,11 @@ export interface RunningServer {
 
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
-  const store = await openStore(options.dataDir);
+  const dashboard = createDashboard(options);
+  const store = await openStore(options.dataDir, dashboard.onAppend);
   const forwarding = await withForwarding(options);
-  const server = createServer(createIngestHandler(forwarding.options, store));
+  const ingest = createIngestHandler(forwarding.options, store);
+  const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -29,6 +32,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
       resolve();
     });
   });
+  dashboard.start();
   const retention = startRetention(options);
   // Awaited so a caller (or test) sees expired files gone once the server is up.
   await retention.firstSweep;
@@ -43,6 +47,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
     close() {
       closing ??= new Promise<void>((resolve) => {
         retention.stop();
+        dashboard.close();
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();

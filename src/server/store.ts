@@ -51,11 +51,12 @@ interface Group {
 }
 
 /**
- * Opens the store at `dataDir`, rebuilding the dedupe sets from the `batch_id` of every stored
+ * Opens the store at `dataDir` (`onAppend` is told after each write: the dashboard index follows
+ * the store with it), rebuilding the dedupe sets from the `batch_id` of every stored
  * line, so dedupe survives restarts and matches the disk: if a crash stored a batch's logs but
  * not its metrics, a resend stores just the metrics.
  */
-export async function openStore(dataDir: string): Promise<Store> {
+export async function openStore(dataDir: string, onAppend?: () => void): Promise<Store> {
   const seen = {} as Record<Kind, Set<string>>;
   for (const kind of KINDS) {
     repairLastWrite(join(dataDir, kind));
@@ -100,6 +101,7 @@ export async function openStore(dataDir: string): Promise<Store> {
       }
     }
     current.settle(errors);
+    onAppend?.();
   }
 
   async function idle(): Promise<void> {

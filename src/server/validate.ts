@@ -3,6 +3,7 @@
  * is required; every other field of an item is kept as sent. The first problem found is reported
  * with its path (`logs[3].level ...`) so a client developer can fix the sender from the 400 alone.
  */
+import { checkDropped } from './dropped.js';
 import type { Kind, LogLevel, LogRecord, MetricRecord, SpanRecord } from '../telemetry/records.js';
 
 /** Most items one batch may carry; the client's batches are far smaller (batchSize 10 by default). */
@@ -21,11 +22,13 @@ export interface ValidBody {
   batchId: string;
   session?: { id?: string };
   resource?: Item;
-  /** Events the client dropped since its previous batch, by reason (non-negative integers). */
-  dropped?: Record<string, number>;
   logs: LogItem[];
   traces: TraceItem[];
   metrics: MetricItem[];
+  /** What the client dropped since its previous batch, by reason (only counts above zero). */
+  dropped?: Record<string, number>;
+  /** The envelope's `sentAt`, kept when there is a drop report (its points' timestamp). */
+  sentAt?: string;
 }
 
 export type Validation = { ok: true; body: ValidBody } | { ok: false; reason: string };
@@ -60,6 +63,13 @@ function check(input: unknown): ValidBody {
     traces: traces.map(each('traces', checkTrace)),
     metrics: metrics.map(each('metrics', checkMetric)),
   };
+  const dropped = checkDropped(input.dropped);
+  if (typeof dropped === 'string') throw new ShapeError(dropped);
+  if (dropped) {
+    body.dropped = dropped;
+    // Kept for the drop points' timestamp: when the client sent what it had lost.
+    if (typeof input.sentAt === 'string') body.sentAt = input.sentAt;
+  }
   if (session !== undefined) {
     if (!isObject(session)) throw new ShapeError('session must be an object');
     if (session.id !== undefined && typeof session.id !== 'string') {
@@ -70,16 +80,6 @@ function check(input: unknown): ValidBody {
   if (resource !== undefined) {
     if (!isObject(resource)) throw new ShapeError('resource must be an object');
     body.resource = resource;
-  }
-  const { dropped } = input;
-  if (dropped !== undefined) {
-    if (!isObject(dropped)) throw new ShapeError('dropped must be an object of counts by reason');
-    for (const [reason, n] of Object.entries(dropped)) {
-      if (!/^[a-z_]{1,40}$/.test(reason)) throw new ShapeError(`dropped: "${reason}" is not a reason name`);
-      if (!Number.isSafeInteger(n) || (n as number) < 0)
-        throw new ShapeError(`dropped.${reason} must be a non-negative integer`);
-    }
-    body.dropped = dropped as Record<string, number>;
   }
   return body;
 }
