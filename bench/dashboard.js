@@ -140,7 +140,7 @@ async function bundleSize() {
 }
 
 // KEEP_DIR=<path>: generate there and keep it (to profile or re-run on the same data).
-const keep = process.env.KEEP_DIR;
+const keep = process.env.KEEP_DIR || undefined;
 const dir = keep ?? (await mkdtemp(join(tmpdir(), 'pwa-telemetry-dash-bench-')));
 const now = Date.now();
 try {
