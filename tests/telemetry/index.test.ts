@@ -21,6 +21,7 @@ describe('public exports', () => {
       'captureErrors',
       'createLogger',
       'instrumentFetch',
+      'trackPageViews',
       'trackWebVitals',
       'withoutTelemetry',
     ]);
