@@ -273,7 +273,7 @@ Not measured yet (a later issue), and no peer is a dependency of this project. T
 - Sentry: \`@sentry/browser\` (\`Sentry.logger.info\`, \`captureMessage\`), with and without its offline transport.
 - PostHog: \`posthog-js\` (\`capture\`).
 
-Reference sizes from their docs and bundlers (not measured here, see \`/work/shared/PLATFORM.md\`): Faro ≈ 42 kB,
+Reference sizes from their docs and bundlers (not measured here, see \`shared/PLATFORM.md\` beside the repository): Faro ≈ 42 kB,
 OpenTelemetry web traces ≈ 20.5 kB and logs ≈ 14.8 kB, @sentry/browser ≈ 23 kB (init only), min+gzip.
 
 ## Reproduce
