@@ -5,7 +5,7 @@
  */
 import { mergeTests } from '@playwright/test';
 import { captureTelemetry, test as captureTest } from '../src/testing/playwright.js';
-import { expect, openApp, serviceWorkerReady, test as appTest } from './fixtures.js';
+import { expect, hideAndReturn, openApp, serviceWorkerReady, test as appTest } from './fixtures.js';
 
 const test = mergeTests(appTest, captureTest);
 
@@ -196,15 +196,7 @@ test('a batch in flight when the page is hidden is not sent again by the service
   await page.evaluate(() => {
     for (let i = 0; i < 25; i++) window.__telemetry.log('info', `in flight ${i}`, { pad: 'é'.repeat(100) });
   });
-  await page.evaluate(() => {
-    const set = (state: string) =>
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
-    set('hidden');
-    document.dispatchEvent(new Event('visibilitychange'));
-    window.dispatchEvent(new Event('pagehide'));
-    set('visible');
-    document.dispatchEvent(new Event('visibilitychange'));
-  });
+  await hideAndReturn(page);
   await telemetry.waitFor('logs', (l) => l.message === 'in flight 24');
   await page.waitForTimeout(2_000);
   await telemetry.flush();

@@ -4,8 +4,15 @@
  * across tabs, more than the keepalive budget pending when a drain is already in flight).
  * Every test reads the JSONL lines the server wrote and counts each message.
  */
-import type { Page } from '@playwright/test';
-import { expect, openQuietApp, serviceWorkerReady, test, type Ingest, type StoredLine } from './fixtures.js';
+import {
+  expect,
+  hideAndReturn,
+  openQuietApp,
+  serviceWorkerReady,
+  test,
+  type Ingest,
+  type StoredLine,
+} from './fixtures.js';
 
 function countByMessage(lines: StoredLine[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -18,19 +25,6 @@ const expected = (names: string[]) => Object.fromEntries(names.map((n) => [n, 1]
 /** Logs with a prefix, as the server stored them. */
 async function stored(ingest: Ingest, prefix: string): Promise<StoredLine[]> {
   return (await ingest.lines('logs')).filter((l) => String(l.message).startsWith(prefix));
-}
-
-/** Makes the page look hidden, then visible again: `visibilitychange` and `pagehide` in one task, as at unload. */
-function hideAndReturn(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const set = (state: string) =>
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
-    set('hidden');
-    document.dispatchEvent(new Event('visibilitychange'));
-    window.dispatchEvent(new Event('pagehide'));
-    set('visible');
-    document.dispatchEvent(new Event('visibilitychange'));
-  });
 }
 
 test('a hide while the outbox is being written stores every event once', async ({ page, app, ingest }) => {

@@ -156,3 +156,16 @@ export async function serviceWorkerReady(page: Page): Promise<void> {
 export function messages(lines: StoredLine[]): unknown[] {
   return lines.map((l) => l.message);
 }
+
+/** Makes the page look hidden, then visible again: `visibilitychange` and `pagehide` in one task, as at unload. */
+export function hideAndReturn(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const set = (state: string) =>
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    set('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('pagehide'));
+    set('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+}
