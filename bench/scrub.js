@@ -47,7 +47,7 @@ export const SCRUB_CASES = [
     context: {
       note: 'paid with 4111 1111 1111 1111, call +1 415 555 0123',
       link: 'https://app.example.com/reset?code=829301&user=ann',
-      file: '/home/alice/app/main.js',
+      file: 'C:\\Users\\alice\\app\\main.js',
     },
   },
 ];
