@@ -1,5 +1,5 @@
 /** Token comparison for the ingest endpoint. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Constant-time comparison, so response timing does not reveal how much of a guess was right.
@@ -17,5 +17,6 @@ export function createTokenCheck(expected: string): (given: string) => boolean {
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  // One-shot: a Hash object per request showed in profiles of the ingest endpoint.
+  return hash('sha256', text, 'buffer');
 }

@@ -8,11 +8,13 @@ import type { Kind } from '../telemetry/records.js';
 import { createTokenCheck } from './auth.js';
 import { clientAddress } from './client-address.js';
 import { itemSpans } from './item-spans.js';
-import { isSingleLine } from './lines.js';
+import { batchTexts, isSingleLine, type BatchTexts } from './lines.js';
+import { scannedTexts } from './byte-lines.js';
+import { scanBody } from './scan-body.js';
 import type { ServerOptions } from './options.js';
 import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
 import { createRateLimiter } from './rate-limit.js';
-import { checkHeaders, readBody } from './read-body.js';
+import { bodyText, checkHeaders, readBody } from './read-body.js';
 import { createReply } from './reply.js';
 import type { RawBody, Store } from './store.js';
 import { validateBody, type ValidBody } from './validate.js';
@@ -78,8 +80,9 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     // Before the body is read, so a flood costs no reading or parsing. Keyed by client address and
     // by whether the request carries the valid token, so unauthenticated traffic from a shared
     // address cannot use up the budget of the real clients behind it.
-    const key = `${clientAddress(req, options.trustProxy)} ${validHeaderToken ? 'token' : '-'}`;
-    const waitMs = limiter?.take(key) ?? 0;
+    const waitMs = limiter
+      ? limiter.take(`${clientAddress(req, options.trustProxy)} ${validHeaderToken ? 'token' : '-'}`)
+      : 0;
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       return fail(res, 429, 'rate limit exceeded', { 'Retry-After': String(seconds) });
@@ -103,9 +106,30 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     const read = await readBody(req, headers.encoding, options.maxBodyBytes);
     if ('status' in read) return fail(res, read.status, read.reason);
 
+    const receivedAt = options.now();
+    // A client's compact body is checked on its bytes and stored from them (scan-body.ts). A body
+    // token (unload sends) and the forwarder (it needs the items) take the general path.
+    const scanned =
+      !otlp && (tokenOk === undefined || headerToken !== undefined) && options.onAccepted === undefined
+        ? scanBody(read.bytes)
+        : undefined;
+    if (scanned) {
+      const { spans } = scanned;
+      const received = {
+        logs: spans.logs.length / 2,
+        traces: spans.traces.length / 2,
+        metrics: spans.metrics.length / 2,
+      };
+      const texts = scannedTexts(scanned, receivedAt);
+      const duplicate = await stored(res, scanned.envelope.batchId, receivedAt, texts);
+      if (duplicate !== undefined) answer(res, received, duplicate);
+      return;
+    }
+
+    const text = bodyText(read.bytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(read.text);
+      parsed = JSON.parse(text);
     } catch (error) {
       return fail(res, 400, `invalid JSON: ${(error as Error).message}`);
     }
@@ -126,20 +150,35 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
 
     // Compact native bodies (what clients send) have their items' own text reused for the lines.
     let raw: RawBody | undefined;
-    if (!otlp && isSingleLine(read.text)) {
-      const spans = itemSpans(read.text);
-      if (spans) raw = { text: read.text, spans };
+    if (!otlp && isSingleLine(text)) {
+      const spans = itemSpans(text);
+      if (spans) raw = { text, spans };
     }
-    let duplicate: boolean;
-    try {
-      ({ duplicate } = await store.append(body, options.now(), raw));
-    } catch (error) {
-      options.onError(error);
-      return fail(res, 500, 'could not store the batch');
-    }
+    const duplicate = await stored(res, body.batchId, receivedAt, batchTexts(body, receivedAt, raw));
+    if (duplicate === undefined) return;
     if (!duplicate) options.onAccepted?.(body);
     // OTLP/HTTP: a full success is an empty ExportServiceResponse.
     if (otlp) return reply(res, 200, {});
+    answer(res, received, duplicate);
+  }
+
+  /** Stores the lines; whether the batch was a duplicate, or undefined once a 500 was sent. */
+  async function stored(
+    res: ServerResponse,
+    batchId: string,
+    receivedAt: number,
+    texts: BatchTexts,
+  ): Promise<boolean | undefined> {
+    try {
+      return (await store.appendTexts(batchId, receivedAt, texts)).duplicate;
+    } catch (error) {
+      options.onError(error);
+      fail(res, 500, 'could not store the batch');
+      return undefined;
+    }
+  }
+
+  function answer(res: ServerResponse, received: Record<Kind, number>, duplicate: boolean): void {
     reply(res, 200, duplicate ? { status: 'ok', received, duplicate } : { status: 'ok', received });
   }
 

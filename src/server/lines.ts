@@ -27,37 +27,59 @@ export interface Stamp {
 // items keep the resource they came with) and then wins over the batch's.
 const OURS = ['batch_id', 'session_id', 'received_at', 'resource'];
 
-/** A batch's lines by kind, with how many items each holds; kinds without items are absent. */
-export type BatchTexts = Partial<Record<Kind, { text: string; count: number }>>;
+/**
+ * A batch's lines by kind, with how many items each holds; kinds without items are absent. The
+ * lines are UTF-8 bytes when built from the body's own bytes (byte-lines.ts).
+ */
+export type BatchTexts = Partial<Record<Kind, { text: string | Uint8Array; count: number }>>;
 
 let isoAt = NaN;
 let iso = '';
 
 /** The lines of every kind of a batch received at `receivedAt` (epoch ms). */
 export function batchTexts(body: ValidBody, receivedAt: number, raw: RawBody | undefined): BatchTexts {
-  // Many requests share a millisecond under load; toISOString showed in profiles.
-  if (receivedAt !== isoAt) {
-    isoAt = receivedAt;
-    iso = new Date(receivedAt).toISOString();
-  }
-  const stamp: Stamp = {
-    batchId: body.batchId,
-    sessionId: body.session?.id ?? null,
-    receivedAt: iso,
-    ...(body.resource ? { resource: body.resource } : {}),
-  };
+  const stamp = batchStamp(body, receivedAt);
   const texts: BatchTexts = {};
   for (const kind of KINDS) {
     const items = body[kind];
     if (items.length > 0) texts[kind] = { text: toLines(items, kind, stamp, raw), count: items.length };
   }
-  // The client's drop report goes with the metrics, as points of their own (see dropped.ts).
-  const drops = dropPoints(body);
-  if (drops.length > 0) {
-    const text = toLines(drops, 'metrics', stamp, undefined);
-    texts.metrics = { text: (texts.metrics?.text ?? '') + text, count: texts.metrics?.count ?? 0 };
+  return withDrops(texts, body, stamp);
+}
+
+/** What the store adds to every line of the batch. */
+export function batchStamp(body: ValidBody, receivedAt: number): Stamp {
+  // Many requests share a millisecond under load; toISOString showed in profiles.
+  if (receivedAt !== isoAt) {
+    isoAt = receivedAt;
+    iso = new Date(receivedAt).toISOString();
   }
+  return {
+    batchId: body.batchId,
+    sessionId: body.session?.id ?? null,
+    receivedAt: iso,
+    ...(body.resource ? { resource: body.resource } : {}),
+  };
+}
+
+/** The client's drop report goes with the metrics, as points of their own (see dropped.ts). */
+export function withDrops(texts: BatchTexts, body: ValidBody, stamp: Stamp): BatchTexts {
+  const drops = dropPoints(body);
+  if (drops.length === 0) return texts;
+  const text = toLines(drops, 'metrics', stamp, undefined);
+  const before = texts.metrics?.text ?? '';
+  texts.metrics = {
+    text: typeof before === 'string' ? before + text : Buffer.concat([before, Buffer.from(text, 'utf8')]),
+    count: texts.metrics?.count ?? 0,
+  };
   return texts;
+}
+
+/** The start of every line of the batch: our fields, without the closing brace. */
+export function lineHead(stamp: Stamp): string {
+  // batchId is validated to [A-Za-z0-9_-], so it needs no escaping.
+  const resource = stamp.resource ? `,"resource":${JSON.stringify(stamp.resource)}` : '';
+  return `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"${resource}`;
 }
 
 export function toLines(
@@ -68,9 +90,7 @@ export function toLines(
 ): string {
   const spans = raw?.spans[kind];
   const reuse = raw !== undefined && spans !== undefined && spans.length === items.length * 2;
-  // batchId is validated to [A-Za-z0-9_-], so it needs no escaping.
-  const resource = stamp.resource ? `,"resource":${JSON.stringify(stamp.resource)}` : '';
-  const head = `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"${resource}`;
+  const head = lineHead(stamp);
   const extra = { session_id: stamp.sessionId, batch_id: stamp.batchId, received_at: stamp.receivedAt };
   const batchResource = stamp.resource ? { resource: stamp.resource } : {};
   let text = '';

@@ -34,14 +34,14 @@ export function checkHeaders(req: IncomingMessage, otlp = false): { encoding: En
 }
 
 /**
- * The body as UTF-8 text, or a refusal. At most `maxBytes` are read from the wire, and the
+ * The body's bytes (decompressed), or a refusal. At most `maxBytes` are read from the wire, and the
  * decompressed size has the same cap, so a small gzip bomb is refused as well.
  */
 export async function readBody(
   req: IncomingMessage,
   encoding: Encoding,
   maxBytes: number,
-): Promise<{ text: string } | Refusal> {
+): Promise<{ bytes: Buffer } | Refusal> {
   const tooLarge: Refusal = { status: 413, reason: `body exceeds ${maxBytes} bytes` };
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) return tooLarge;
@@ -61,8 +61,13 @@ export async function readBody(
       return { status: 400, reason: `invalid ${encoding} body: ${(error as Error).message}` };
     }
   }
+  return { bytes };
+}
+
+/** The body as text for JSON.parse. */
+export function bodyText(bytes: Buffer): string {
   // A leading byte-order mark is legal in UTF-8 text but not in JSON.
-  return { text: bytes.toString('utf8').replace(/^\uFEFF/, '') };
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 
 /** Collects the body, giving up (and reading no further) once it passes `maxBytes`. */

@@ -23,19 +23,23 @@ export type Reply = (
 ) => void;
 
 export function createReply(cors: Record<string, string>, lingering: Lingering): Reply {
-  return (res, status, body, headers = {}) => {
+  // A flat [name, value, …] list made once: writeHead then copies no object and walks no keys.
+  const fixed = [
+    ...Object.entries(cors).flat(),
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Cache-Control',
+    'no-store',
+  ];
+  return (res, status, body, headers) => {
     if (res.headersSent) return;
     const json = JSON.stringify(body);
     const early = !res.req.complete;
-    res.writeHead(status, {
-      ...cors,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(json),
-      'Cache-Control': 'no-store',
-      // The connection will not carry another request: the rest of this body is discarded.
-      ...(early ? { Connection: 'close' } : {}),
-      ...headers,
-    });
+    const list = [...fixed, 'Content-Length', String(Buffer.byteLength(json))];
+    // The connection will not carry another request: the rest of this body is discarded.
+    if (early) list.push('Connection', 'close');
+    if (headers) for (const name in headers) list.push(name, headers[name]!);
+    res.writeHead(status, list);
     if (!early) {
       res.end(json);
       return;

@@ -45,7 +45,7 @@ export interface Store {
 
 /** Texts waiting for the next write, by file, and what becomes of them: failed paths map to their error. */
 interface Group {
-  texts: Map<string, string[]>;
+  texts: Map<string, (string | Uint8Array)[]>;
   outcome: Promise<Map<string, unknown>>;
   settle(errors: Map<string, unknown>): void;
 }
@@ -79,7 +79,7 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
     return { texts: new Map(), outcome, settle };
   }
 
-  async function queue(path: string, text: string): Promise<void> {
+  async function queue(path: string, text: string | Uint8Array): Promise<void> {
     group ??= newGroup();
     const texts = group.texts.get(path);
     if (texts) texts.push(text);
@@ -95,7 +95,7 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
     const errors = new Map<string, unknown>();
     for (const [path, texts] of current.texts) {
       try {
-        files.append(path, Buffer.from(texts.join(''), 'utf8'));
+        files.append(path, joined(texts));
       } catch (error) {
         errors.set(path, error);
       }
@@ -137,7 +137,12 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
     return { stored, duplicate };
   }
 
-  async function appendKind(kind: Kind, path: string, batchId: string, text: string): Promise<boolean> {
+  async function appendKind(
+    kind: Kind,
+    path: string,
+    batchId: string,
+    text: string | Uint8Array,
+  ): Promise<boolean> {
     const key = `${kind} ${batchId}`;
     for (;;) {
       if (seen[kind].has(batchId)) return false;
@@ -171,6 +176,12 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
       files.closeAll();
     },
   };
+}
+
+/** One buffer of a group's texts for one file, as they were queued. */
+function joined(texts: (string | Uint8Array)[]): Buffer {
+  if (texts.every((text) => typeof text === 'string')) return Buffer.from(texts.join(''), 'utf8');
+  return Buffer.concat(texts.map((text) => (typeof text === 'string' ? Buffer.from(text, 'utf8') : text)));
 }
 
 async function storedBatchIds(dataDir: string, kind: Kind): Promise<Set<string>> {
