@@ -71,6 +71,8 @@ export function scanBody(bytes: Buffer): ScannedBody | undefined {
 function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boolean {
   const n = b.length;
   let depth = 0;
+  /** What stack[depth] holds, kept at hand. */
+  let open = 0;
   let state = VALUE;
   let i = start;
   /** Kinds seen at the top: a repeated one (JSON.parse keeps the last) is left to the general path. */
@@ -91,7 +93,7 @@ function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boo
 
     if (state === AFTER) {
       if (depth === 0) return i === n ? true : false;
-      const container = stack[depth]!;
+      const container = open;
       const inObject = container === TOP || container === ITEM || container === OBJECT;
       if (c === 0x2c) {
         state = inObject ? KEY : VALUE;
@@ -100,7 +102,7 @@ function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boo
       }
       if (c !== (inObject ? 0x7d : 0x5d)) return false;
       i++;
-      depth--;
+      open = stack[--depth]!;
       if (container === ITEM) {
         if (found !== required) return false;
         spans[KINDS[kind]!].push(itemStart, i);
@@ -129,9 +131,8 @@ function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boo
         if (k === undefined || k === BACKSLASH || k < 0x20) return false;
         j++;
       }
-      const container = stack[depth];
-      if (container === TOP) key = topKey(b, keyStart, j - keyStart);
-      else if (container === ITEM) {
+      if (open === TOP) key = topKey(b, keyStart, j - keyStart);
+      else if (open === ITEM) {
         field = fieldOf(b, keyStart, j - keyStart);
         if (field < 0) return false;
       }
@@ -151,29 +152,28 @@ function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boo
     }
 
     // A value starts at i.
-    const container = stack[depth];
-    if (container === TOP && key >= 0) {
+    if (open === TOP && key >= 0) {
       // A kind's array: its items are watched.
       if (c !== 0x5b || seenKinds & (1 << key)) return false;
       seenKinds |= 1 << key;
       kind = key as 0 | 1 | 2;
       required = REQUIRED[kind]!;
       arrays.push(i);
-      stack[++depth] = ITEMS;
+      stack[++depth] = open = ITEMS;
       state = FIRST_VALUE;
       i++;
       continue;
     }
-    if (container === ITEMS) {
+    if (open === ITEMS) {
       if (c !== 0x7b) return false;
       itemStart = i;
       found = 0;
-      stack[++depth] = ITEM;
+      stack[++depth] = open = ITEM;
       state = FIRST_KEY;
       i++;
       continue;
     }
-    const watched = container === ITEM && field !== 0 && (field & required) !== 0;
+    const watched = open === ITEM && field !== 0 && (field & required) !== 0;
     if (c === QUOTE) {
       let escaped = false;
       let j = i + 1;
@@ -220,7 +220,8 @@ function scan(b: Buffer, start: number, spans: ItemSpans, arrays: number[]): boo
     if (c === 0x7b || c === 0x5b) {
       if (watched) found &= ~field;
       if (depth === MAX_DEPTH) return false;
-      stack[++depth] = c === 0x7b ? (depth === 1 ? TOP : OBJECT) : ARRAY;
+      open = c === 0x7b ? (depth === 0 ? TOP : OBJECT) : ARRAY;
+      stack[++depth] = open;
       state = c === 0x7b ? FIRST_KEY : FIRST_VALUE;
       i++;
       continue;

@@ -77,6 +77,9 @@ describe('the fast path of a native body', () => {
     expect(expectAgreement(Buffer.from(tricky))).toBe('fast');
     expect(expectAgreement(Buffer.from(`\uFEFF${client}`))).toBe('fast');
     expect(expectAgreement(Buffer.from(' {"batchId":"x","logs":[]}\t'))).toBe('fast');
+    // Items further apart than a line's head is long are copied another way (byte-lines.ts).
+    const far = `{"batchId":"x","logs":[{"level":"info","message":"a"},${' '.repeat(300)}{"level":"warn","message":"b"}]}`;
+    expect(expectAgreement(Buffer.from(far))).toBe('fast');
     expect(
       expectAgreement(Buffer.from('{"batchId":"x","logs":[{"message":"m","level":"info","level":"warn"}]}')),
     ).toBe('fast');
