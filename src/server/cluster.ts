@@ -15,18 +15,26 @@ import { startRetention } from './retention.js';
 import type { RunningServer } from './server.js';
 import { openStore, type AppendResult, type Store } from './store.js';
 
-interface AppendMessage {
-  t: 'append';
+interface Append {
   id: number;
   batchId: string;
   receivedAt: number;
   texts: BatchTexts;
 }
-interface ResultMessage {
-  t: 'result';
+interface Result {
   id: number;
   result?: AppendResult;
   error?: string;
+}
+// One message per loop turn each way, with every append (or result) of that turn: a message per
+// request cost more CPU than the worker saved the primary.
+interface AppendMessage {
+  t: 'appends';
+  list: Append[];
+}
+interface ResultMessage {
+  t: 'results';
+  list: Result[];
 }
 
 export const isWorker = cluster.isWorker;
@@ -44,16 +52,20 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
   function fork(): Worker {
     const worker = cluster.fork();
     workers.add(worker);
+    const answer = perTurn<Result>((list) => {
+      if (worker.isConnected()) worker.send({ t: 'results', list } satisfies ResultMessage);
+    });
     worker.on('message', (message: AppendMessage) => {
-      if (message.t !== 'append') return;
-      const answer = (reply: ResultMessage): void => void (worker.isConnected() && worker.send(reply));
-      store.appendTexts(message.batchId, message.receivedAt, message.texts).then(
-        (result) => answer({ t: 'result', id: message.id, result }),
-        (error: unknown) => {
-          options.onError(error);
-          answer({ t: 'result', id: message.id, error: String(error) });
-        },
-      );
+      if (message.t !== 'appends') return;
+      for (const { id, batchId, receivedAt, texts } of message.list) {
+        store.appendTexts(batchId, receivedAt, texts).then(
+          (result) => answer({ id, result }),
+          (error: unknown) => {
+            options.onError(error);
+            answer({ id, error: String(error) });
+          },
+        );
+      }
     });
     worker.on('exit', () => {
       workers.delete(worker);
@@ -128,18 +140,20 @@ function remoteStore(dataDir: string): Store {
   let next = 0;
   const pending = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: Error) => void }>();
   process.on('message', (message: ResultMessage) => {
-    if (message.t !== 'result') return;
-    const waiting = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.result) waiting?.resolve(message.result);
-    else waiting?.reject(new Error(message.error ?? 'store failed'));
+    if (message.t !== 'results') return;
+    for (const { id, result, error } of message.list) {
+      const waiting = pending.get(id);
+      pending.delete(id);
+      if (result) waiting?.resolve(result);
+      else waiting?.reject(new Error(error ?? 'store failed'));
+    }
   });
+  const send = perTurn<Append>((list) => process.send!({ t: 'appends', list } satisfies AppendMessage));
   const appendTexts = (batchId: string, receivedAt: number, texts: BatchTexts): Promise<AppendResult> =>
     new Promise((resolve, reject) => {
       const id = next++;
       pending.set(id, { resolve, reject });
-      const message: AppendMessage = { t: 'append', id, batchId, receivedAt, texts };
-      process.send!(message);
+      send({ id, batchId, receivedAt, texts });
     });
   const idle = async (): Promise<void> => {
     while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -153,5 +167,20 @@ function remoteStore(dataDir: string): Store {
     listDays: (kind) => listDays(dataDir, kind),
     idle,
     close: idle,
+  };
+}
+
+/** Collects what is pushed during one turn of the event loop and hands it over as one list. */
+function perTurn<T>(flush: (list: T[]) => void): (item: T) => void {
+  let list: T[] = [];
+  return (item) => {
+    if (list.length === 0) {
+      setImmediate(() => {
+        const full = list;
+        list = [];
+        flush(full);
+      });
+    }
+    list.push(item);
   };
 }
