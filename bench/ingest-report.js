@@ -79,12 +79,18 @@ every stored line is read back: all parse, and for ours every acknowledged batch
 Cells show min–max over the runs; "× nginx+fpm" is ours (or php -S) divided by nginx + php-fpm in the same run:
 the median over the runs, then min–max.
 ${meta.skipped.length ? `\nSkipped: ${meta.skipped.join('; ')}.\n` : ''}
-Where the time went (\`node --cpu-prof\` under wrk, 20-event batches): before, the write queue opened, appended and
-closed the day file per request and kind through the thread pool, one request at a time (29% of the profile idle,
-open/close/write 17%), and every item was serialised again (\`JSON.stringify\` 14%). Now every request accepted in one
-event-loop turn goes out in one synchronous write per day file kept open (acknowledged after it returned), and each
-line reuses the item's own text from the body (\`src/server/item-spans.ts\`); JSON.parse, the HTTP layer and the
-response write are most of what is left. \`--workers 2\` adds parsing processes with one writer (exact dedupe).
+Where the time went (\`node --cpu-prof\` under wrk; server CPU time per request from /proc, both on the same loaded
+machine, so compare them with each other): first, the write queue opened, appended and closed the day file per
+request and kind, and every item was serialised again; that became one synchronous write per day file per event-loop
+turn, with lines reusing each item's text. Then, at 20-event batches, JSON.parse was 19% of the profile, the item-span
+scan 8.5%, \`createHash\` for the token 3.8%, a URL parse per request by the dashboard router 2.2%: 145–157 µs of
+server CPU per request (707–806 µs at 200 events). Now a compact native body is checked on its bytes in one pass
+(\`src/server/scan-body.ts\`: grammar, item fields, nothing built as objects; the small envelope alone goes through
+JSON.parse and validateBody) and its lines are copied from those bytes into one buffer (\`src/server/byte-lines.ts\`);
+anything unusual takes the general path, and a differential test holds both to the same bytes. That is 100–104 µs per
+request (389–410 µs at 200 events); the scan is 15–20% of the profile, the socket write of the answer 13–20%, the
+HTTP layer most of the rest. \`--workers 2\` sends one IPC message per loop turn each way; it still costs about twice the
+CPU per request of one process (the lines cross a pipe twice), so on 2 shared cores one process is the faster choice.
 php -S's errors are wrk socket errors (it closes connections); nginx + php-fpm and ours had none.
 
 | events per batch | connections | server | events/s | p99 ms | × nginx+fpm |

@@ -1,6 +1,6 @@
 /**
  * `--workers <n>` above 1: one primary process and n workers sharing the listening socket. Workers
- * do what costs CPU per request (HTTP, JSON.parse, validation, the lines); the primary alone holds
+ * do what costs CPU per request (HTTP, parsing, validation, the lines); the primary alone holds
  * the dedupe index and writes, so dedupe stays exact across workers and a batch is acknowledged
  * only after the primary's write returned. Lines travel to it over the cluster IPC channel.
  */
