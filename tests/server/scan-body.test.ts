@@ -10,6 +10,7 @@ import { batchTexts, isSingleLine, type BatchTexts } from '../../src/server/line
 import { bodyText } from '../../src/server/read-body.js';
 import { scanBody } from '../../src/server/scan-body.js';
 import { validateBody } from '../../src/server/validate.js';
+import { encodeNative } from '../../src/telemetry/encoders/native.js';
 import { KINDS } from '../../src/telemetry/records.js';
 import { batch, NOW } from './harness.js';
 
@@ -83,6 +84,45 @@ describe('the fast path of a native body', () => {
     expect(
       expectAgreement(Buffer.from('{"batchId":"x","logs":[{"message":"m","level":"info","level":"warn"}]}')),
     ).toBe('fast');
+  });
+
+  it('takes what the client encoder sends, exceptions and drop reports included', () => {
+    const body = encodeNative(
+      {
+        batchId: 'k3j-2_a',
+        batch: {
+          sessionId: 'c0ffee00-1234-4abc-8def-0123456789ab',
+          resource: { app: 'quiz', version: '1.4.2' },
+          logs: [
+            { timestamp: NOW, level: 'info', message: 'Quiz started', context: { topic: 'Math', n: 1 } },
+            {
+              timestamp: NOW,
+              level: 'error',
+              message: 'TypeError: x is undefined',
+              context: {},
+              url: 'https://app.example/quiz?id=4',
+              exception: { type: 'TypeError', message: 'x is "undefined"', stack: 'at a (app.js:1:2)\nat b' },
+            },
+          ],
+          traces: [
+            {
+              timestamp: NOW,
+              traceId: 'a'.repeat(32),
+              spanId: 'b'.repeat(16),
+              parentSpanId: 'c'.repeat(16),
+              name: 'checkout',
+              duration: 12.5,
+              attributes: { ok: true },
+              status: 'ok',
+            },
+          ],
+          metrics: [{ timestamp: NOW, name: 'web_vital_lcp', value: 1250, labels: { rating: 'good' } }],
+          dropped: { queue_full: 2 },
+        },
+      },
+      { sentAt: NOW },
+    );
+    expect(expectAgreement(Buffer.from(body))).toBe('fast');
   });
 
   it('leaves to the general path what it cannot be sure of', () => {
