@@ -41,6 +41,7 @@ export interface EntryMeta {
 /** What a batch carries besides its items: fixed when its events were recorded. */
 export interface Payload extends BatchItems {
   sessionId: string;
+  anonymousId?: string;
   resource: Resource;
   /** Events this page dropped (by reason) before the batch was written: reported to the server. */
   dropped?: Record<string, number>;
