@@ -119,14 +119,15 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   const tag = hexId(4, random);
   let seq = 0;
   const anonymousId = anonymousIds(newId);
-  const sessionEvent = (message: string, context: object): void => {
+  const sessionEvent = (timestamp: number, message: string, context: object): void => {
     const p = options.sessionEvents && sink();
-    if (p) put(p, 'logs', { timestamp: now(), level: 'info', message, context: { ...context } }, true);
+    if (p) put(p, 'logs', { timestamp, level: 'info', message, context: { ...context } }, true);
   };
   const sessions = createSessions(newId, options.sessionTimeoutMs, {
-    onStart: () => sessionEvent('session_start', {}),
+    // Stamped when the session started (its first event) and ended (its last event, or the close).
+    onStart: (s) => sessionEvent(s.start, 'session_start', {}),
     onEnd: (s, reason) => {
-      sessionEvent('session_end', { reason, duration_ms: s.last - s.start, page_views: s.views });
+      sessionEvent(s.last, 'session_end', { reason, duration_ms: s.last - s.start, page_views: s.views });
       // Written now, under the ending session's id: the next event belongs to a new session.
       if (reason === 'timeout') pipeline?.seal();
     },
