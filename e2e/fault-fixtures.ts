@@ -106,6 +106,22 @@ const KINDS: Kind[] = ['logs', 'traces', 'metrics'];
 /** The name under which the server stores a client's drop report (src/server/dropped.ts). */
 const DROPPED_METRIC = 'telemetry_dropped';
 
+/** The outbox's metadata records, read straight from IndexedDB in the page. */
+export function dumpOutbox(page: Page): Promise<unknown[]> {
+  return page.evaluate(
+    () =>
+      new Promise<unknown[]>((resolve) => {
+        const open = indexedDB.open('pwa-telemetry-outbox');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('batches', 'readonly');
+          const req = tx.objectStore('batches').getAll(IDBKeyRange.bound('m:', 'm:\uffff'));
+          req.onsuccess = () => resolve(req.result as unknown[]);
+        };
+        open.onerror = () => resolve([String(open.error)]);
+      }),
+  );
+}
+
 /** Every event line stored so far, all kinds, without the clients' drop reports. */
 export async function storedEvents(ingest: Ingest): Promise<StoredLine[]> {
   const lines = (await Promise.all(KINDS.map((kind) => ingest.lines(kind)))).flat();
@@ -179,6 +195,9 @@ export async function expectSettled(
   await expect
     .poll(
       async () => {
+        // flush(): a page's open batch waits for the timer otherwise, and `queued` is as of the page's
+        // last outbox operation (another tab may have sent its batches since).
+        await Promise.all(pages.map((p) => p.evaluate(() => window.__telemetry.flush())));
         const statuses = await Promise.all(pages.map((p) => p.evaluate(() => window.__telemetry.status())));
         return statuses.reduce((n, s) => n + s.buffered + s.queued + s.inFlight, 0);
       },

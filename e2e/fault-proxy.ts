@@ -26,6 +26,8 @@ export interface ProxyRequest {
   events: number;
   /** Body bytes as sent (gzip or not). */
   bytes: number;
+  /** Sent as the page went away: keepalive, `text/plain`, the token in the body. */
+  unload: boolean;
   /**
    * What became of it: answered by the proxy (`injected`), answered by the server (`forwarded`), its
    * connection dropped (`reset`), or not settled yet (`pending`).
@@ -73,7 +75,8 @@ function readAll(stream: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function describe(index: number, body: Buffer, encoding: string | undefined): ProxyRequest {
+function describe(index: number, body: Buffer, req: IncomingMessage): ProxyRequest {
+  const encoding = req.headers['content-encoding'];
   let batch: Record<string, unknown> = {};
   try {
     batch = JSON.parse((encoding === 'gzip' ? gunzipSync(body) : body).toString('utf8')) as typeof batch;
@@ -89,6 +92,7 @@ function describe(index: number, body: Buffer, encoding: string | undefined): Pr
     messages: list('logs').map((l) => String(l.message)),
     events: list('logs').length + list('traces').length + list('metrics').length,
     bytes: body.length,
+    unload: (req.headers['content-type'] ?? '').startsWith('text/plain'),
     outcome: 'pending',
     status: 0,
   };
@@ -107,7 +111,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readAll(req);
-    const record = describe(requests.length, body, req.headers['content-encoding']);
+    const record = describe(requests.length, body, req);
     requests.push(record);
     const dropped = (): void => {
       record.outcome = 'reset';
