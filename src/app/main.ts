@@ -24,6 +24,8 @@ telemetry.configure({
   version: APP_VERSION,
   // The demo asks first (the plans' privacy-first default): nothing is recorded before "Allow".
   consent: 'required',
+  // Set only by end-to-end tests (an init script), to shorten retry backoff and timers.
+  ...window.__telemetryTestOptions,
 });
 
 // The only global the app defines: end-to-end tests drive the app through it.
