@@ -194,13 +194,12 @@ test('more than 64 KiB pending when navigating away: all of it arrives once', as
   expect(await countLogs(ingest, 'leaving ')).toEqual(once(list));
 });
 
-// KNOWN BUG (found by this row's first version): events still only in memory when the page leaves
-// (fewer than batchSize, logged within persistDelayMs) and beyond the 60,000-byte keepalive budget
-// are written to IndexedDB from pagehide; that write often never commits as the page is destroyed
-// (PLATFORM.md), so they are lost and counted nowhere. Measured: 9 events of 10 KB of UTF-8, logged
-// and then page.goto('about:blank'): 7 went with keepalive, the other 2 never arrived. Racy, so fixme
-// rather than fail.
-test.fixme('events beyond the keepalive budget still in memory at navigation arrive once', async ({
+// Found by this row's first version: events still only in memory when the page leaves (fewer than
+// batchSize, logged within persistDelayMs) and beyond the 60,000-byte keepalive budget were written to
+// IndexedDB from pagehide, a write that often never commits as the page is destroyed (PLATFORM.md):
+// 9 events of 10 KB of UTF-8, 7 went with keepalive, 2 never arrived. Now they are copied to the
+// synchronous unload spill (src/telemetry/spill.ts) too, and the next page restores them.
+test('events beyond the keepalive budget still in memory at navigation arrive once', async ({
   page,
   app,
   ingest,

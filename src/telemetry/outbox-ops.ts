@@ -326,6 +326,26 @@ export function settleManyOp(owner: string, settlements: Settlement[]): OutboxOp
 /** `settleManyOp` for one entry. */
 export const settleOp = (owner: string, key: string, next: Settlement[1]): OutboxOp<number> =>
   settleManyOp(owner, [[key, next]]);
+/**
+ * Writes whole entries planned elsewhere (the unload spill), each only if its key is not stored yet:
+ * an entry that was written, or sent and deleted, before is not written again. Resolves with the
+ * events written; nothing when the user opted out.
+ */
+export const restoreOp =
+  (entries: OutboxEntry[]): OutboxOp<number> =>
+  async (tx) => {
+    if (await isOptedOut(tx)) return 0;
+    const totals = await totalsOf(tx);
+    let n = 0;
+    for (const e of entries) {
+      if (await tx.get(META + e.key)) continue;
+      write(tx, totals, e);
+      n += e.count;
+    }
+    tx.put('totals', totals);
+    return n;
+  };
+
 /** Deletes every entry (`clearQueued()`); resolves with the events removed. */
 export const clearOp: OutboxOp<number> = async (tx) => {
   const metas: EntryMeta[] = [];

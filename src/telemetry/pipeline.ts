@@ -11,6 +11,7 @@ import {
   fill,
   optInOp,
   optOutOp,
+  restoreOp,
   type EntryTemplate,
   type SizedItem,
 } from './outbox-ops.js';
@@ -18,6 +19,7 @@ import { defaultLockManager, ownerLocks } from './owner-lock.js';
 import { deviceContext } from './context.js';
 import { hexId, type Kind, type LogRecord, type Resource } from './records.js';
 import { createSender } from './sender.js';
+import { readSpill, spill, unspill } from './spill.js';
 import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js';
 
 /**
@@ -271,7 +273,11 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     if (stopped || !hooks.ready()) return;
     hooks.onLeave?.(closing);
     // Offline, a send fails at once: writing the outbox is all that can help.
-    if (offline() || airGapped) return void persist(true);
+    if (offline() || airGapped) {
+      store(buffer);
+      buffer = [];
+      return void persist(true);
+    }
     clearTimeout(persistTimer);
     persistTimer = undefined;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
@@ -293,17 +299,41 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
       list.push(s);
       n++;
     }
-    buffer = buffer.slice(n);
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
     if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
-    if (buffer.length) void persist(true);
+    store(buffer.slice(n));
+    buffer = [];
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
     // be in flight: until they settle, another context would take their claims and send them again.
     void sender.idle().then(() => {
       if (!open && !buffer.length && writing.every((w) => w.generation !== generation)) locks.release();
     });
+  }
+
+  /**
+   * The page is going away with `items` only in memory: plan them as closed entries, copy them to the
+   * unload spill (spill.ts) and write them; the copy goes once the write commits.
+   */
+  function store(items: Item[]): void {
+    if (!items.length) return;
+    const entries = plan(null, sized(items), template());
+    for (const e of entries) e.open = false;
+    const keys = spill(entries);
+    const w = { generation, entries, count: 0 };
+    writing.push(w);
+    void enqueue(() => outbox().run(restoreOp(entries)))
+      .then(() => unspill(keys), outboxError)
+      .finally(() => (writing = writing.filter((x) => x !== w)));
+  }
+
+  /** Entries an earlier page spilled at unload and may not have written: restored, then sent. */
+  function restoreSpill(): void {
+    const spilled = readSpill();
+    if (!spilled.length) return;
+    void enqueue(() => outbox().run(restoreOp(spilled.map(([, e]) => e))))
+      .then(() => unspill(spilled.map(([key]) => key)), outboxError);
   }
 
   function optedOutElsewhere(): void {
@@ -342,6 +372,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   const startup = setTimeout(() => {
     if (!hooks.ready()) return;
     unwatchOptOut = watchOptOut(optedOutElsewhere);
+    restoreSpill();
     void drain();
   }, 0);
 

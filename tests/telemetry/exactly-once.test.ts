@@ -195,6 +195,53 @@ describe('unload sends', () => {
     await next.shutdown();
   });
 
+  it('events only in memory beyond the budget survive a page whose IndexedDB write never commits (unload spill)', async () => {
+    const box = gatedOutbox();
+    // The page is gone: its unload sends never get an answer.
+    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: lost.transport,
+      outbox: box.outbox,
+      batchSize: 10_000,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    // Still in memory (within persistDelayMs), and three times one keepalive budget.
+    const pad = '€'.repeat(600);
+    for (let i = 0; i < 100; i++) t.log('info', `s${i}`, { pad });
+    // The document is destroyed mid-write: no write started from here on ever commits.
+    box.gate();
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    const atUnload = lost.requests.flatMap((r) =>
+      (JSON.parse(bodyText(r)) as NativeBody).logs.map((l) => l.message),
+    );
+    expect(atUnload.length).toBeGreaterThan(0);
+    expect(atUnload.length).toBeLessThan(100);
+    await settle();
+    expect(box.pending()).toBeGreaterThan(0);
+    setVisibility('visible');
+
+    // The next page load (same origin, so the same localStorage), with a working outbox and server.
+    const server = dedupingServer();
+    const next = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: box.inner,
+    });
+    await started();
+    await next.flush();
+    const delivered = [...atUnload, ...server.messages()].sort();
+    expect(delivered).toEqual(names('s', 100));
+    expect(Object.keys(localStorage).filter((k) => k.includes('spill'))).toEqual([]);
+    await next.shutdown();
+    // The old page's writes never finish: stop it without waiting for them.
+    await t.shutdown({ timeoutMs: 0 });
+  });
+
   it('sends nothing while a Retry-After pause lasts, and keeps the batches due when it ends', async () => {
     fakeTimers();
     const outbox = memoryOutbox();
