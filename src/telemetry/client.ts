@@ -65,14 +65,13 @@ export interface FlushOptions {
 }
 
 const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
-// Web vitals as the instrumentation names them: what the 'minimal' level keeps besides errors.
-const VITALS: unknown[] = ['CLS', 'FCP', 'INP', 'LCP', 'TTFB'];
 
 /** Whether `level` collects this record. */
 function collects(level: TelemetryLevel, kind: Kind, item: { level?: string; name?: string }): boolean {
   if (level === 'verbose') return true;
   if (kind === 'logs') return level === 'normal' ? item.level !== 'debug' : item.level === 'error';
-  return level === 'normal' || (kind === 'metrics' && VITALS.includes(item.name));
+  // Web vitals as trackWebVitals names them (`web_vital_lcp`, …): what 'minimal' keeps besides errors.
+  return level === 'normal' || (kind === 'metrics' && !!item.name?.startsWith('web_vital_'));
 }
 const NOOP_SPAN: Span = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), end() {} });
 // Spans are timed on the monotonic clock where there is one.

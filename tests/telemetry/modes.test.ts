@@ -42,18 +42,30 @@ function recordAll(t: Telemetry): void {
   t.log('warn', 'w');
   t.log('error', 'e');
   t.exception(new Error('boom'));
-  t.metric('LCP', 1200);
+  t.metric('web_vital_lcp', 1200);
   t.metric('cart_size', 3);
   t.trace('load', 20);
 }
 
 describe('levels', () => {
   it.each([
-    ['minimal', ['error:e', 'error:boom', 'metric:LCP']],
-    ['normal', ['info:i', 'warn:w', 'error:e', 'error:boom', 'metric:LCP', 'metric:cart_size', 'span:load']],
+    ['minimal', ['error:e', 'error:boom', 'metric:web_vital_lcp']],
+    [
+      'normal',
+      ['info:i', 'warn:w', 'error:e', 'error:boom', 'metric:web_vital_lcp', 'metric:cart_size', 'span:load'],
+    ],
     [
       'verbose',
-      ['debug:d', 'info:i', 'warn:w', 'error:e', 'error:boom', 'metric:LCP', 'metric:cart_size', 'span:load'],
+      [
+        'debug:d',
+        'info:i',
+        'warn:w',
+        'error:e',
+        'error:boom',
+        'metric:web_vital_lcp',
+        'metric:cart_size',
+        'span:load',
+      ],
     ],
   ] as const)('%s collects only its share', async (level, expected) => {
     const { t, wire } = client({ level });
