@@ -152,7 +152,7 @@ describe('anonymous id', () => {
     t.log('info', 'a');
     await t.flush();
     const id = t.getAnonymousId();
-    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(wire.bodies[0]!.anonymousId).toBe(id);
     expect(id).not.toBe(t.getSessionId());
     t.optOut();
