@@ -57,7 +57,7 @@ describe('anonymousId in the native envelope', () => {
     ['a b', 'a space'],
     ['a"b', 'a quote'],
     [7, 'a number'],
-  ])('refuses %j (%s) with 400 and stores nothing', async (anonymousId) => {
+  ] as [unknown, string][])('refuses %j (%s) with 400 and stores nothing', async (anonymousId) => {
     expect(validateBody(batch('b', { anonymousId }))).toEqual({
       ok: false,
       reason: 'anonymousId must be 1 to 64 characters of A-Z a-z 0-9 _ -',
