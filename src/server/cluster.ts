@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startAdmin } from './admin.js';
 import { createIngestHandler } from './ingest.js';
 import { batchTexts, type BatchTexts } from './lines.js';
 import type { ServerOptions } from './options.js';
@@ -33,7 +34,9 @@ export const isWorker = cluster.isWorker;
 
 /** The primary: store, retention, and `options.workers` workers it restarts if one dies. */
 export async function startCluster(options: ServerOptions): Promise<RunningServer> {
+  const admin = await startAdmin(options.dataDir, options.onError);
   const store = await openStore(options.dataDir);
+  admin.serve({ store });
   const retention = startRetention(options);
   await retention.firstSweep;
   cluster.setupPrimary({ serialization: 'advanced' });
@@ -95,7 +98,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
               }),
           ),
         );
-        await store.close();
+        await Promise.all([store.close(), admin.close()]);
       })();
       return closed;
     },
@@ -151,6 +154,8 @@ function remoteStore(dataDir: string): Store {
     appendTexts,
     readKind: (kind, options) => readKind(dataDir, kind, options),
     listDays: (kind) => listDays(dataDir, kind),
+    // Only the primary writes, so only it rewrites files (admin.ts runs there).
+    exclusive: () => Promise.reject(new Error('a worker does not rewrite the store')),
     idle,
     close: idle,
   };
