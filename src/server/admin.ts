@@ -9,7 +9,7 @@
  * the primary (which alone writes) runs it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +21,12 @@ import type { Store } from './store.js';
 import { ANONYMOUS_ID } from './validate.js';
 
 export const ADMIN_FILE = '.admin.json';
+/**
+ * The server touches `.admin.json` this often. A delete whose connection is refused treats the
+ * server as gone only once the file is 3 beats old: a server in another container sharing the data
+ * dir (its loopback is not ours) still looks alive, and the delete refuses rather than race it.
+ */
+export const HEARTBEAT_MS = 10_000;
 
 /** What `.admin.json` holds. */
 export interface AdminInfo {
@@ -57,7 +63,11 @@ const LOCK_WAIT_MS = 10 * 60_000;
  * Listens on loopback, writes `.admin.json`, then waits while a `delete` run without a server holds
  * the data dir (delete-lock.ts): call before opening the store.
  */
-export async function startAdmin(dataDir: string, log: (line: string) => void): Promise<Admin> {
+export async function startAdmin(
+  dataDir: string,
+  log: (line: string) => void,
+  heartbeatMs = HEARTBEAT_MS,
+): Promise<Admin> {
   const secret = randomBytes(24).toString('hex');
   let serveTarget!: (target: AdminTarget) => void;
   const ready = new Promise<AdminTarget>((resolve) => (serveTarget = resolve));
@@ -82,10 +92,16 @@ export async function startAdmin(dataDir: string, log: (line: string) => void): 
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(info), { mode: 0o600 });
   await rename(temp, file);
+  const beat = setInterval(() => {
+    const now = new Date();
+    utimes(file, now, now).catch(() => undefined);
+  }, heartbeatMs);
+  beat.unref();
   await waitForDeleteLock(dataDir, LOCK_WAIT_MS, () => log('waiting for a running delete to finish'));
   return {
     serve: serveTarget,
     async close() {
+      clearInterval(beat);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Another server may have taken the data dir since: its file stays.
       if ((await readAdminInfo(dataDir))?.secret === secret) await unlink(file).catch(() => undefined);

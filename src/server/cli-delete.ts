@@ -6,8 +6,16 @@
  * a server starting meanwhile waits (delete-lock.ts).
  */
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readAdminInfo, subjectOf, type AdminInfo, type DeleteAnswer } from './admin.js';
+import {
+  ADMIN_FILE,
+  HEARTBEAT_MS,
+  readAdminInfo,
+  subjectOf,
+  type AdminInfo,
+  type DeleteAnswer,
+} from './admin.js';
 import { dataDirOf, parseFlags, UsageError } from './cli-args.js';
 import type { CliIo } from './cli.js';
 import { deleteSubject, removeStaleTemps, spooledMatcher, type Subject } from './delete-lines.js';
@@ -105,13 +113,20 @@ async function runningServer(dataDir: string): Promise<AdminInfo | undefined> {
     await ask(info, '/ping');
     return info;
   } catch (error) {
-    // Refused: the server that wrote the file is gone (killed; a clean stop removes it). Anything
-    // else (a timeout, a wrong answer) may be a live server: doing it here could lose its appends.
-    if (causeCode(error) === 'ECONNREFUSED') return undefined;
-    throw new Error(
-      `a server announced in ${join(dataDir, '.admin.json')} did not answer (${String(error)})`,
-      { cause: error },
-    );
+    const file = join(dataDir, ADMIN_FILE);
+    // Refused, and not renewed for 3 beats: the server that wrote it is gone (killed; a clean stop
+    // removes it). Anything else may be a live server: doing it here could lose its appends.
+    if (causeCode(error) === 'ECONNREFUSED') {
+      // Gone meanwhile (a clean stop): as old as can be.
+      const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0);
+      if (age > 3 * HEARTBEAT_MS) return undefined;
+      throw new Error(
+        `the server announced in ${file} refuses connections, but renewed the file ${Math.round(age / 1000)} s ago: ` +
+          'if it runs in another container or host, run delete there; if it was just stopped, retry in 30 s',
+        { cause: error },
+      );
+    }
+    throw new Error(`a server announced in ${file} did not answer (${String(error)})`, { cause: error });
   }
 }
 

@@ -3,9 +3,10 @@
 // hand-over with a server that is gone or starting (the delete lock).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startAdmin } from '../../src/server/admin.js';
 import { takeDeleteLock } from '../../src/server/delete-lock.js';
 import { runCli, type CliIo } from '../../src/server/index.js';
 import { batch, cleanup, items, post, serve, tempDir, TODAY } from './harness.js';
@@ -88,18 +89,38 @@ describe('delete without a server', () => {
     expect(existsSync(join(dataDir, '.delete.lock'))).toBe(false);
   });
 
-  it('treats an .admin.json whose server is gone (killed) as no server', async () => {
-    const dataDir = await tempDir();
-    await storeWith(dataDir);
+  /** What a killed server leaves: its announcement, naming a port that now refuses connections. */
+  async function announcedByKilledServer(dataDir: string): Promise<string> {
     const server = await serve({ dataDir });
     const announced = join(dataDir, '.admin.json');
-    const stale = await readFile(announced, 'utf8');
+    const text = await readFile(announced, 'utf8');
     await server.close();
-    // A killed server leaves its file behind; its port now refuses connections.
-    await writeFile(announced, stale);
+    await writeFile(announced, text);
+    return announced;
+  }
+
+  it('treats an .admin.json whose server is gone (refused, not renewed for 30 s) as no server', async () => {
+    const dataDir = await tempDir();
+    await storeWith(dataDir);
+    const announced = await announcedByKilledServer(dataDir);
+    const old = new Date(Date.now() - 31_000);
+    await utimes(announced, old, old);
     const { code, out } = await cli('--session', 'a', '--data-dir', dataDir);
     expect(code).toBe(0);
     expect(out.at(-1)).toBe('total: removed 2 lines of session a from 1 files (no server running)');
+  });
+
+  it('refuses (exit 1, nothing changed) when a refusing server renewed its announcement lately', async () => {
+    // A server in another container sharing the data dir: its loopback listener is not reachable.
+    const dataDir = await tempDir();
+    await storeWith(dataDir);
+    await announcedByKilledServer(dataDir);
+    const { code, err } = await cli('--session', 'a', '--data-dir', dataDir);
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(
+      /refuses connections, but renewed the file 0 s ago: if it runs in another container/,
+    );
+    expect(await items(dataDir, 'logs')).toHaveLength(3);
   });
 
   it('exits 1 and changes nothing while another delete holds the lock', async () => {
@@ -121,6 +142,21 @@ describe('delete without a server', () => {
     await writeFile(join(dataDir, '.delete.lock'), String(await deadPid()));
     expect((await cli('--session', 'a', '--data-dir', dataDir)).code).toBe(0);
     expect(await items(dataDir, 'logs')).toHaveLength(1);
+  });
+});
+
+describe('the announcement', () => {
+  it('is renewed while the server runs, and removed when it stops', async () => {
+    const dataDir = await tempDir();
+    const admin = await startAdmin(dataDir, () => undefined, 20);
+    const announced = join(dataDir, '.admin.json');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(announced, old, old);
+    while ((await stat(announced)).mtimeMs < Date.now() - 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await admin.close();
+    expect(existsSync(announced)).toBe(false);
   });
 });
 
