@@ -1,6 +1,7 @@
-/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `--help`. */
+/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `delete`, `--help`. */
 import { resolve } from 'node:path';
 import { UsageError } from './cli-args.js';
+import { runDelete } from './cli-delete.js';
 import { runStats } from './cli-stats.js';
 import { runTail } from './cli-tail.js';
 import { runExportCli } from './cli-export.js';
@@ -27,6 +28,7 @@ Commands:
   stats                    counts, web vitals, top errors and drops (see stats --help)
   tail                     print events as they are stored (see tail --help)
   export                   replay stored JSONL into an OTLP collector or Loki (export --help)
+  delete                   remove every line of one session or anonymous user (delete --help)
 
 Options for serve (flags win over the environment):
   --port <n>               TELEMETRY_PORT            default 8787
@@ -57,7 +59,14 @@ export async function runCli(
     io.stdout(USAGE);
     return 0;
   }
-  const sub = command === 'stats' ? runStats : command === 'tail' ? runTail : undefined;
+  const sub =
+    command === 'stats'
+      ? runStats
+      : command === 'tail'
+        ? runTail
+        : command === 'delete'
+          ? runDelete
+          : undefined;
   if (sub) {
     try {
       return await sub(rest, env, io);

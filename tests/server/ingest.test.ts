@@ -17,6 +17,7 @@ describe('storing', () => {
     const received = {
       batch_id: 'batch-1',
       session_id: 'session-1',
+      anonymous_id: null,
       received_at: new Date(NOW).toISOString(),
       resource: { app: 'quiz', version: '1.0.0' },
     };
