@@ -332,8 +332,10 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   function restoreSpill(): void {
     const spilled = readSpill();
     if (!spilled.length) return;
-    void enqueue(() => outbox().run(restoreOp(spilled.map(([, e]) => e))))
-      .then(() => unspill(spilled.map(([key]) => key)), outboxError);
+    void enqueue(() => outbox().run(restoreOp(spilled.map(([, e]) => e)))).then(
+      () => unspill(spilled.map(([key]) => key)),
+      outboxError,
+    );
   }
 
   function optedOutElsewhere(): void {
