@@ -1,0 +1,26 @@
+// pwa-telemetry as the peers bench uses it: the built client (npm run build:lib), defaults but the
+// endpoint. The peers bench bundles this file for the browser (its size is the entry's size).
+// @ts-ignore dist/ exists only after `npm run build:lib` (the bench runs it first); its types are src/'s.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typed just below
+import { createTelemetry as createBuilt } from '../../dist/telemetry/index.js';
+
+/** @type {typeof import('../../src/telemetry/index.js').createTelemetry} */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- any only before the build
+const createTelemetry = createBuilt;
+
+/** @typedef {import('./types.js').Adapter} Adapter */
+
+/**
+ * @param {string} base collector base URL of this run, e.g. http://127.0.0.1:PORT/r/3
+ * @returns {Adapter}
+ */
+export function start(base) {
+  const t = createTelemetry({ endpoint: `${base}/ingest`, app: 'bench', version: '1.0.0' });
+  return {
+    log: (level, message, context) => t.log(level, message, context),
+    metric: (name, value) => t.metric(name, value),
+    span: (name, durationMs) => t.trace(name, durationMs),
+    flush: () => t.flush(),
+    status: () => t.status(),
+  };
+}
