@@ -27,7 +27,7 @@ export const QUICK = process.argv.includes('--quick');
 /** Sizes of a full run and of the smoke run. */
 export const PLAN = QUICK
   ? { runs: 1, burst: 1_000, bigBurst: 2_000, yieldCalls: 5_000, every: 1_000, kindsWaitMs: 8_000 }
-  : { runs: 3, burst: 1_000, bigBurst: 10_000, yieldCalls: 100_000, every: 1_000, kindsWaitMs: 15_000 };
+  : { runs: 3, burst: 1_000, bigBurst: 10_000, yieldCalls: 50_000, every: 1_000, kindsWaitMs: 15_000 };
 
 /** @typedef {import('./peers/measure.js').Measure} Measure */
 
@@ -59,14 +59,28 @@ export async function runPeers() {
     const size = await sizeOf(await bundle(lib.entry, { dedupe: lib.dedupe }), lib.entry);
     // The page gets everything in one file (our OTLP and PostHog encoders are split off for the size).
     files[`/lib/${lib.id}.js`] = await bundle(lib.entry, { dedupe: lib.dedupe, inline: true });
-    results.push({ id: lib.id, name: lib.name, versions: versionsOf(lib), size, kinds: { log: false, metric: false, span: false, names: {}, errors: [] }, burst: [], bigBurst: [], yielding: [] });
+    results.push({
+      id: lib.id,
+      name: lib.name,
+      versions: versionsOf(lib),
+      size,
+      kinds: { log: false, metric: false, span: false, names: {}, errors: [] },
+      burst: [],
+      bigBurst: [],
+      yielding: [],
+    });
   }
-  const collector = await startCollector(files, LIBRARIES.map((l) => l.id));
+  const collector = await startCollector(
+    files,
+    LIBRARIES.map((l) => l.id),
+  );
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const kindChecks = async () => {
       const found = await Promise.all(
-        results.map((r) => kinds({ browser, collector, lib: r.id, run: `${r.id}k`, waitMs: PLAN.kindsWaitMs })),
+        results.map((r) =>
+          kinds({ browser, collector, lib: r.id, run: `${r.id}k`, waitMs: PLAN.kindsWaitMs }),
+        ),
       );
       found.forEach((k, i) => {
         const r = results[i];
@@ -76,14 +90,30 @@ export async function runPeers() {
     /** @param {LibraryResult} r @param {number} run */
     const burst = async (r, run) =>
       r.burst.push(
-        await measure({ browser, collector, lib: r.id, run: `${r.id}${run}b`, mode: 'burst', events: PLAN.burst, trace: true }),
+        await measure({
+          browser,
+          collector,
+          lib: r.id,
+          run: `${r.id}${run}b`,
+          mode: 'burst',
+          events: PLAN.burst,
+          trace: true,
+        }),
       );
     /** @param {LibraryResult} r @param {number} run */
     const others = async (r, run) => {
       const common = { browser, collector, lib: r.id };
-      r.bigBurst.push(await measure({ ...common, run: `${r.id}${run}B`, mode: 'burst', events: PLAN.bigBurst }));
+      r.bigBurst.push(
+        await measure({ ...common, run: `${r.id}${run}B`, mode: 'burst', events: PLAN.bigBurst }),
+      );
       r.yielding.push(
-        await measure({ ...common, run: `${r.id}${run}y`, mode: 'yielding', events: PLAN.yieldCalls, every: PLAN.every }),
+        await measure({
+          ...common,
+          run: `${r.id}${run}y`,
+          mode: 'yielding',
+          events: PLAN.yieldCalls,
+          every: PLAN.every,
+        }),
       );
     };
     if (QUICK) {

@@ -58,7 +58,10 @@ const html = (id) => `<!doctype html>
  */
 function posthogControl(path) {
   if (/\/(flags|decide)\/?$/.test(path))
-    return { type: 'application/json', body: '{"featureFlags":{},"featureFlagPayloads":{},"errorsWhileComputingFlags":false}' };
+    return {
+      type: 'application/json',
+      body: '{"featureFlags":{},"featureFlagPayloads":{},"errorsWhileComputingFlags":false}',
+    };
   if (/\/array\/[^/]+\/config\.js$/.test(path)) return { type: 'text/javascript', body: '' };
   if (/\/array\/[^/]+\/config$/.test(path)) return { type: 'application/json', body: '{}' };
   return undefined;
@@ -82,7 +85,8 @@ export async function startCollector(files, ids) {
       res.end(body);
     };
     const page = /^\/page\/(\w+)$/.exec(path);
-    if (req.method === 'GET' && page && ids.includes(page[1] ?? '')) return send(200, 'text/html; charset=utf-8', html(page[1] ?? ''));
+    if (req.method === 'GET' && page && ids.includes(page[1] ?? ''))
+      return send(200, 'text/html; charset=utf-8', html(page[1] ?? ''));
     const js = req.method === 'GET' ? files[path] : undefined;
     if (js !== undefined) return send(200, 'text/javascript; charset=utf-8', js);
     const m = /^\/r\/(\w+)(\/.*)$/.exec(path);

@@ -17,7 +17,8 @@ import { gunzipSync } from 'node:zlib';
  */
 
 /** @param {unknown} v @returns {Record<string, unknown>} */
-const obj = (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? /** @type {Record<string, unknown>} */ (v) : {});
+const obj = (v) =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? /** @type {Record<string, unknown>} */ (v) : {};
 /** @param {unknown} v @returns {unknown[]} */
 const arr = (v) => (Array.isArray(v) ? v : []);
 /** @param {unknown} v */
@@ -96,7 +97,7 @@ function otlpLogs(body) {
     for (const sl of arr(obj(rl).scopeLogs))
       for (const r of arr(obj(sl).logRecords)) {
         const rec = obj(r);
-        items.push(log(String(anyValue(rec.body) ?? ''), otlpAttr(rec.attributes, 'question')));
+        items.push(log(str(anyValue(rec.body)), otlpAttr(rec.attributes, 'question')));
       }
   return items;
 }
@@ -109,7 +110,9 @@ function otlpMetrics(body) {
     for (const sm of arr(obj(rm).scopeMetrics))
       for (const m of arr(obj(sm).metrics)) {
         const metric = obj(m);
-        const data = obj(metric.gauge ?? metric.sum ?? metric.histogram ?? metric.exponentialHistogram ?? metric.summary);
+        const data = obj(
+          metric.gauge ?? metric.sum ?? metric.histogram ?? metric.exponentialHistogram ?? metric.summary,
+        );
         const points = arr(data.dataPoints).length;
         for (let i = 0; i < points; i++) items.push({ kind: 'metric', name: str(metric.name) });
       }
@@ -141,12 +144,14 @@ function sentry(body) {
     const header = obj(JSON.parse(body.subarray(at, headerEnd).toString('utf8')));
     const start = headerEnd + 1;
     const length = num(header.length);
-    const end = length !== undefined ? start + length : (body.indexOf(0x0a, start) + 1 || body.length + 1) - 1;
+    const end =
+      length !== undefined ? start + length : (body.indexOf(0x0a, start) + 1 || body.length + 1) - 1;
     const payload = obj(JSON.parse(body.subarray(start, end).toString('utf8')));
     at = end + 1;
     const type = str(header.type);
     if (type === 'log') {
-      for (const l of arr(payload.items)) items.push(log(str(obj(l).body), obj(obj(obj(l).attributes).question).value));
+      for (const l of arr(payload.items))
+        items.push(log(str(obj(l).body), obj(obj(obj(l).attributes).question).value));
     } else if (type === 'trace_metric' || type === 'metric') {
       for (const m of arr(payload.items)) items.push({ kind: 'metric', name: str(obj(m).name) });
     } else if (type === 'span') {
@@ -164,7 +169,13 @@ function sentry(body) {
 /** @param {unknown} body a PostHog event, or an array of them, or { batch: [...] } */
 function posthogEvents(body) {
   const list = Array.isArray(body) ? body : Array.isArray(obj(body).batch) ? arr(obj(body).batch) : [body];
-  return list.map((e) => /** @type {Item} */ ({ kind: obj(obj(e).properties).$span ? 'span' : 'event', name: str(obj(e).event) }));
+  return list.map(
+    (e) =>
+      /** @type {Item} */ ({
+        kind: obj(obj(e).properties).$span ? 'span' : 'event',
+        name: str(obj(e).event),
+      }),
+  );
 }
 
 /** @param {unknown} body */

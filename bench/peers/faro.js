@@ -22,7 +22,10 @@ export function start(base) {
       /** @type {Record<string, string>} */
       const strings = {};
       for (const [k, v] of Object.entries(context)) strings[k] = String(v);
-      faro.api.pushLog([message], { level: level === 'warn' ? LogLevel.WARN : LogLevel.INFO, context: strings });
+      faro.api.pushLog([message], {
+        level: level === 'warn' ? LogLevel.WARN : LogLevel.INFO,
+        context: strings,
+      });
     },
     metric: (name, value) => faro.api.pushMeasurement({ type: name, values: { value } }),
     span(name, durationMs) {

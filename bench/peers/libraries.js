@@ -20,7 +20,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** @type {Library[]} */
 export const LIBRARIES = [
   { id: 'ours', name: 'pwa-telemetry', pkg: '', entry: 'bench/peers/ours.js', dedupe: [] },
-  { id: 'faro', name: 'Grafana Faro', pkg: '@grafana/faro-web-sdk', entry: 'bench/peers/faro.js', dedupe: [] },
+  {
+    id: 'faro',
+    name: 'Grafana Faro',
+    pkg: '@grafana/faro-web-sdk',
+    entry: 'bench/peers/faro.js',
+    dedupe: [],
+  },
   {
     id: 'otel',
     name: 'OpenTelemetry JS',

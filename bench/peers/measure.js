@@ -75,7 +75,8 @@ export async function measure({ browser, collector, lib, run, mode, events, trac
     const before = collector.stats(run);
     const bytes0 = before.wireBytes;
     const requests0 = before.requests;
-    if (trace) await browser.startTracing(page, { categories: ['toplevel', 'blink.user_timing', '__metadata'] });
+    if (trace)
+      await browser.startTracing(page, { categories: ['toplevel', 'blink.user_timing', '__metadata'] });
     const task0 = await taskMs();
     const t0 = epoch();
     let callMs = NaN;

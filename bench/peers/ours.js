@@ -1,7 +1,9 @@
 // pwa-telemetry as the peers bench uses it: the built client (npm run build:lib), defaults but the
 // endpoint. The peers bench bundles this file for the browser (its size is the entry's size).
-// @ts-ignore dist/ exists only after `npm run build:lib` (the bench runs it first); its types are src/'s.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typed just below
+// dist/ exists only after `npm run build:lib` (npm run bench:peers and npm test build it first), so
+// lint and type-check, which run before, may not find it: its types are src/'s, given just below.
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment -- see above
+// @ts-ignore
 import { createTelemetry as createBuilt } from '../../dist/telemetry/index.js';
 
 /** @type {typeof import('../../src/telemetry/index.js').createTelemetry} */

@@ -17,7 +17,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {Adapter} adapter @param {number} from @param {number} n
  */
 const burst = (adapter, from, n) =>
-  logBurst(/** @type {import('../../src/telemetry/index.js').Telemetry} */ (/** @type {unknown} */ (adapter)), from, n, 0);
+  logBurst(
+    /** @type {import('../../src/telemetry/index.js').Telemetry} */ (/** @type {unknown} */ (adapter)),
+    from,
+    n,
+    0,
+  );
 
 /** @param {Start} start */
 function createPeersApi(start) {
