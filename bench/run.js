@@ -272,6 +272,7 @@ every drop counter = calls. Heap peak is sampled at each yield without \`gc()\`.
 \`\`\`sh
 npm run bench          # npm run build:lib && node bench/run.js (about ${Math.max(1, Math.round(r.seconds / 60))} min here)
 npm run size           # sizes only; exits 1 over budget
+npm run bench:peers    # pwa-telemetry beside Faro, OpenTelemetry JS, Sentry, PostHog (about 7 min)
 \`\`\`
 
 Chromium: \`CHROMIUM_PATH\` (default \`/usr/bin/chromium\`), launched with \`${CHROMIUM_ARGS.join(' ')}\`.

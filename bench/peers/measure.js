@@ -50,9 +50,22 @@ const epoch = () => performance.timeOrigin + performance.now();
  * @param {number} a.events
  * @param {boolean} [a.trace] record a Chromium trace for the longest task
  * @param {number} [a.every] yielding: calls per task
+ * @param {number} [a.quietMs] how long no new log may arrive before the library is taken to be done
+ * @param {number} [a.settleMs] left to the library after its set-up
  * @returns {Promise<Measure>}
  */
-export async function measure({ browser, collector, lib, run, mode, events, trace = false, every = 1_000 }) {
+export async function measure({
+  browser,
+  collector,
+  lib,
+  run,
+  mode,
+  events,
+  trace = false,
+  every = 1_000,
+  quietMs = QUIET_MS,
+  settleMs = SETTLE_MS,
+}) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -65,7 +78,7 @@ export async function measure({ browser, collector, lib, run, mode, events, trac
       return w;
     });
     const initMs = await p.evaluate((x, base) => x.init(base), collector.base(run));
-    await sleep(SETTLE_MS);
+    await sleep(settleMs);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     const taskMs = async () => {
@@ -101,7 +114,7 @@ export async function measure({ browser, collector, lib, run, mode, events, trac
       }
       if (seen >= events) break;
       const now = epoch();
-      if (now - Math.max(t0, Number.isNaN(s.lastBenchAt) ? t0 : s.lastBenchAt) > QUIET_MS) break;
+      if (now - Math.max(t0, Number.isNaN(s.lastBenchAt) ? t0 : s.lastBenchAt) > quietMs) break;
       if (now - t0 > WAIT_LIMIT_MS) {
         timedOut = true;
         break;

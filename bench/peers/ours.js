@@ -6,9 +6,12 @@
 // @ts-ignore
 import { createTelemetry as createBuilt } from '../../dist/telemetry/index.js';
 
-/** @type {typeof import('../../src/telemetry/index.js').createTelemetry} */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- any only before the build
-const createTelemetry = createBuilt;
+/**
+ * @param {unknown} f the built createTelemetry
+ * @returns {typeof import('../../src/telemetry/index.js').createTelemetry}
+ */
+const typed = (f) => /** @type {typeof import('../../src/telemetry/index.js').createTelemetry} */ (f);
+const createTelemetry = typed(createBuilt);
 
 /** @typedef {import('./types.js').Adapter} Adapter */
 

@@ -167,6 +167,20 @@ ${int(p.yieldCalls)} yielding: ${drops(ours.l.yielding)}. Its storm protection k
 minute (\`maxRepeatsPerMinute\`), and counts the rest; every log of the bench has the same message. The peers' losses are
 counted at the collector only (Sentry also sends client reports of its drops; not read here).
 
+Why the peers drop, from their code and defaults (the counts are this run's):
+
+- **Faro**: its fetch transport holds at most 30 requests (\`bufferSize\`) of at most 50 items (batching
+  \`itemLimit\`); a batch past that is dropped ("Reliable delivery queue is full"): 1,500 logs of a burst arrive.
+- **OpenTelemetry**: \`BatchLogRecordProcessor\` queues at most 2,048 records (\`maxQueueSize\`) and drops the rest;
+  what arrives is that queue plus what was exported meanwhile.
+- **Sentry**: it sends each envelope of 100 logs (about 54 kB) with \`keepalive\` and never reads the response body.
+  Chromium keeps a keepalive request's body in the page's 64 KiB keepalive budget until its response body is read, so
+  the next keepalive send fails (\`TypeError\`) and Sentry drops that envelope; the last 100 logs of the 1,000-log
+  burst are lost this way. Measured here with plain \`fetch\`: after a 54 kB keepalive request answered 200, a 27 kB
+  one fails unless the first response's body was read. The collector answers \`{}\`, as Sentry's own endpoint answers.
+- **PostHog**: \`captureLog\` accepts at most 1,000 logs per flush interval (\`maxLogsPerInterval\`, 3 s) and drops
+  the rest with one warning.
+
 ### Method
 
 - **Same job, defaults otherwise.** Each library is set up by a small entry, \`bench/peers/<name>.js\`, for logs, metrics
@@ -205,7 +219,7 @@ counted at the collector only (Sentry also sends client reports of its drops; no
 
 Run: \`npm run bench:peers\` (\`npm run build:lib\` first; writes this section; about ${Math.max(1, Math.round(r.seconds / 60))} min);
 \`node bench/peers.js --quick\` (one run, small counts, libraries at once; prints JSON, writes nothing; the smoke in
-\`tests/bench/peers.test.ts\` runs it within \`npm test\`).
+\`tests/bench/peers-smoke.test.ts\` runs it within \`npm test\`).
 `;
 }
 
