@@ -51,6 +51,7 @@ const epoch = () => performance.timeOrigin + performance.now();
  * @param {boolean} [a.trace] record a Chromium trace for the longest task
  * @param {number} [a.every] yielding: calls per task
  * @param {number} [a.quietMs] how long no new log may arrive before the library is taken to be done
+ * @param {number} [a.firstMs] how long to wait for the first log (default: quietMs)
  * @param {number} [a.settleMs] left to the library after its set-up
  * @returns {Promise<Measure>}
  */
@@ -64,6 +65,7 @@ export async function measure({
   trace = false,
   every = 1_000,
   quietMs = QUIET_MS,
+  firstMs = quietMs,
   settleMs = SETTLE_MS,
 }) {
   const context = await browser.newContext();
@@ -101,7 +103,7 @@ export async function measure({
       callMs = y.wallMs;
       loopMs = y.loopMs;
     }
-    // Until every log arrived, or none for QUIET_MS; TaskDuration is read whenever a new one arrived.
+    // Until every log arrived, or none for quietMs (firstMs before the first); TaskDuration is read whenever a new one arrived.
     let seen = collector.stats(run).bench.size;
     let taskAtLast = seen > 0 ? await taskMs() : task0;
     let timedOut = false;
@@ -114,7 +116,7 @@ export async function measure({
       }
       if (seen >= events) break;
       const now = epoch();
-      if (now - Math.max(t0, Number.isNaN(s.lastBenchAt) ? t0 : s.lastBenchAt) > quietMs) break;
+      if (Number.isNaN(s.lastBenchAt) ? now - t0 > firstMs : now - s.lastBenchAt > quietMs) break;
       if (now - t0 > WAIT_LIMIT_MS) {
         timedOut = true;
         break;
