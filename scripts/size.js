@@ -9,10 +9,12 @@ import { build, minify } from 'vite';
 /**
  * Budget for the `createTelemetry` entry (the client with its outbox, sender, privacy and gzip; no
  * singleton, no instrumentation, no OTLP or PostHog encoder), min+gzip. Issue 6 asked for 8 KiB: the
- * delivery work (issues 6 and 12) took the entry to about 10.3 kB and the PII scrubbing of issue 10 adds
- * about 2.6 kB (its patterns), so the budget guards today's 13.4 kB until a size pass cuts it.
+ * delivery work (issues 6 and 12) took the entry to about 10.3 kB, the PII scrubbing of issue 10 adds
+ * about 2.6 kB (its patterns), and sessions, coarse context, the daily anonymous id, levels, air-gapped
+ * export and the unload spill (issues 10 and 13) about 2.0 kB more: the budget guards today's 15.5 kB
+ * (a 400 B margin) so nothing grows unnoticed until a size pass cuts it.
  */
-export const BUDGET_BYTES = 13_824;
+export const BUDGET_BYTES = 15_872;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -36,6 +36,10 @@ const METHODS = [
   'isEnabled',
   'isConfigured',
   'getSessionId',
+  'getAnonymousId',
+  'setLevel',
+  'exportQueued',
+  'clearQueued',
   'status',
   'shutdown',
 ] as const;
