@@ -173,11 +173,13 @@ Why the peers drop, from their code and defaults (the counts are this run's):
   \`itemLimit\`); a batch past that is dropped ("Reliable delivery queue is full"): 1,500 logs of a burst arrive.
 - **OpenTelemetry**: \`BatchLogRecordProcessor\` queues at most 2,048 records (\`maxQueueSize\`) and drops the rest;
   what arrives is that queue plus what was exported meanwhile.
-- **Sentry**: it sends each envelope of 100 logs (about 54 kB) with \`keepalive\` and never reads the response body.
-  Chromium keeps a keepalive request's body in the page's 64 KiB keepalive budget until its response body is read, so
-  the next keepalive send fails (\`TypeError\`) and Sentry drops that envelope; the last 100 logs of the 1,000-log
-  burst are lost this way. Measured here with plain \`fetch\`: after a 54 kB keepalive request answered 200, a 27 kB
-  one fails unless the first response's body was read. The collector answers \`{}\`, as Sentry's own endpoint answers.
+- **Sentry**: its transport holds at most 40 envelopes (\`bufferSize\`) of 100 logs each and drops the envelopes past
+  that (4,000 logs of a 10,000-log burst arrive). It sends an envelope with \`keepalive\` while the bodies in flight
+  total ≤ 60 kB, and never reads a response body. In this Chromium a keepalive request whose response body is not
+  read keeps its bytes in the page's 64 KiB keepalive budget: measured here with plain \`fetch\`, after a 54 kB
+  keepalive request answered 200, a 27 kB keepalive request fails (\`TypeError\`) unless the first response's body
+  was read. One envelope of 100 logs of each 1,000-log burst never reached the collector, which fits that. The
+  collector answers \`{}\`, a small JSON body as Sentry's endpoint returns.
 - **PostHog**: \`captureLog\` accepts at most 1,000 logs per flush interval (\`maxLogsPerInterval\`, 3 s) and drops
   the rest with one warning.
 
