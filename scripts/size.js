@@ -37,8 +37,10 @@ export const ENTRIES = [
  * Code the entry loads only on demand (`import()`, e.g. the OTLP encoder for `format: 'otlp'`) is
  * left out by default, as an app's bundler would split it off; `inline: true` keeps it, for a page
  * that serves the bundle as one file.
+ * `dedupe` resolves those packages once, from the repository's node_modules, as an app whose
+ * versions line up would (the peers bench: OpenTelemetry packages nest other patch versions).
  * @param {string} entry path relative to the repository
- * @param {{ minify?: boolean, inline?: boolean }} [options]
+ * @param {{ minify?: boolean, inline?: boolean, dedupe?: string[] }} [options]
  * @returns {Promise<string>} the code of the entry chunk
  */
 export async function bundle(entry, options = {}) {
@@ -46,6 +48,7 @@ export async function bundle(entry, options = {}) {
     configFile: false,
     root,
     envDir: false,
+    resolve: { dedupe: options.dedupe ?? [] },
     publicDir: false,
     logLevel: 'warn',
     mode: 'production',
@@ -80,19 +83,25 @@ export async function bundle(entry, options = {}) {
  * @property {number} gzip minified then gzip level 9 bytes
  */
 
+/**
+ * Minified and min+gzip (level 9) bytes of a library bundle from bundle().
+ * @param {string} lib
+ * @param {string} name for errors
+ */
+export async function sizeOf(lib, name) {
+  // ES library output keeps whitespace (so consumers' bundlers keep pure annotations); an app's
+  // production build removes it, so measure that.
+  const minified = await minify('bundle.js', lib, { module: true, compress: true, mangle: true });
+  if (minified.errors.length > 0) throw new Error(`minify ${name}: ${minified.errors[0]?.message}`);
+  const bytes = Buffer.from(minified.code, 'utf8');
+  return { min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
 /** @returns {Promise<SizeResult[]>} */
 export async function measureSizes() {
   /** @type {SizeResult[]} */
   const results = [];
-  for (const e of ENTRIES) {
-    const lib = await bundle(e.entry);
-    // ES library output keeps whitespace (so consumers' bundlers keep pure annotations); an app's
-    // production build removes it, so measure that.
-    const minified = await minify('bundle.js', lib, { module: true, compress: true, mangle: true });
-    if (minified.errors.length > 0) throw new Error(`minify ${e.entry}: ${minified.errors[0]?.message}`);
-    const bytes = Buffer.from(minified.code, 'utf8');
-    results.push({ ...e, min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
-  }
+  for (const e of ENTRIES) results.push({ ...e, ...(await sizeOf(await bundle(e.entry), e.entry)) });
   return results;
 }
 
