@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kind } from '../telemetry/records.js';
 import { createTokenCheck } from './auth.js';
 import { clientAddress } from './client-address.js';
+import { createCors } from './cors.js';
 import { itemSpans } from './item-spans.js';
 import { isSingleLine } from './lines.js';
 import type { ServerOptions } from './options.js';
@@ -31,11 +32,7 @@ type Parsed = { ok: true; body: ValidBody } | { ok: false; reason: string };
 export function createIngestHandler(options: ServerOptions, store: Store): RequestHandler {
   const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
   const tokenOk = options.token === undefined ? undefined : createTokenCheck(options.token);
-  const cors = {
-    'Access-Control-Allow-Origin': options.corsOrigin,
-    // Without this a cross-origin client cannot read Retry-After on a 429.
-    'Access-Control-Expose-Headers': 'Retry-After',
-  };
+  const cors = createCors(options.corsOrigin);
   // Discard up to 8 bodies' worth (at least 16 MiB) for up to 5 s, as nginx's lingering close does.
   const reply = createReply(cors, {
     maxBytes: Math.max(16 * 2 ** 20, 8 * options.maxBodyBytes),
@@ -52,7 +49,7 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
-        ...cors,
+        ...cors(req.headers.origin),
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding, X-Telemetry-Token, X-Batch-Id',
         'Access-Control-Max-Age': '86400',

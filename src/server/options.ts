@@ -1,6 +1,7 @@
 /** Ingest server options: defaults, and parsing of the `serve` command line and environment. */
 import type { ValidBody } from './validate.js';
 import { parseTrustProxy, TRUST_NONE, type TrustProxy } from './client-address.js';
+import { parseCorsOrigins } from './cors.js';
 
 /** A token bucket: at most `requests` requests per `perMs` milliseconds, refilled continuously. */
 export interface RateLimit {
@@ -35,7 +36,9 @@ export interface ServerOptions {
    */
   retentionDays: number;
   /**
-   * Value of `Access-Control-Allow-Origin` on every answer.
+   * Which pages may read the ingest answers: `'*'` (any origin), or a comma-separated list of origins
+   * (`'https://app.example,https://beta.app.example'`). With a list, an answer carries
+   * `Access-Control-Allow-Origin` only for a request whose `Origin` is in it, and `Vary: Origin`.
    * @default '*'
    */
   corsOrigin: string;
@@ -111,6 +114,7 @@ export function resolveOptions(options: Partial<ServerOptions> = {}): ServerOpti
   checkInteger('retentionDays', resolved.retentionDays, 1);
   checkInteger('maxBodyBytes', resolved.maxBodyBytes, 1);
   checkInteger('workers', resolved.workers, 1, 64);
+  checkCors(resolved.corsOrigin, 'corsOrigin');
   if (resolved.rateLimit !== 'off') {
     checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
     checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
@@ -136,7 +140,14 @@ const SETTINGS: readonly Setting[] = [
     env: 'TELEMETRY_RETENTION_DAYS',
     apply: (o, v, s) => (o.retentionDays = parseInteger(v, s, 1)),
   },
-  { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
+  {
+    flag: '--cors-origin',
+    env: 'TELEMETRY_CORS_ORIGIN',
+    apply(o, v, s) {
+      checkCors(v, s);
+      o.corsOrigin = v;
+    },
+  },
   { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
   {
     flag: '--forward-otlp',
@@ -164,6 +175,15 @@ const SETTINGS: readonly Setting[] = [
     },
   },
 ];
+
+function checkCors(value: unknown, source: string): void {
+  try {
+    if (typeof value !== 'string') throw new Error(`expected a string, got ${typeof value}`);
+    parseCorsOrigins(value);
+  } catch (error) {
+    throw new OptionsError(`${source}: ${(error as Error).message}`);
+  }
+}
 
 function httpUrl(value: string, source: string): string {
   if (!/^https?:\/\/[^/]/.test(value))
