@@ -9,6 +9,7 @@ import { createTokenCheck } from './auth.js';
 import { clientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { itemSpans } from './item-spans.js';
+import { parseJson } from './json-body.js';
 import { isSingleLine } from './lines.js';
 import type { ServerOptions } from './options.js';
 import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
@@ -100,12 +101,9 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     const read = await readBody(req, headers.encoding, options.maxBodyBytes);
     if ('status' in read) return fail(res, read.status, read.reason);
 
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(read.text);
-    } catch (error) {
-      return fail(res, 400, `invalid JSON: ${(error as Error).message}`);
-    }
+    const json = parseJson(read.text);
+    if (!json.ok) return fail(res, 400, json.reason);
+    const parsed = json.value;
 
     if (tokenOk && headerToken === undefined) {
       const bodyToken = isRecord(parsed) ? parsed.token : undefined;
