@@ -31,9 +31,9 @@ export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    // V8 quotes the text around the error ("…", "x": } is not valid JSON"); the reason says where,
-    // without sending any of the body back.
-    const message = (error as Error).message.replace(/, (\.\.\.)?"[\s\S]*" is not valid JSON$/, '');
+    // V8 quotes up to 10 characters either side of the error (`Unexpected token 'x', ..."n": x}" is
+    // not valid JSON`), which may be part of a token: the reason keeps only what went wrong.
+    const message = (error as Error).message.replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '');
     return { ok: false, reason: `invalid JSON: ${message}` };
   }
 }

@@ -45,6 +45,8 @@ describe('deeperThan', () => {
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(/^invalid JSON: Unexpected token '}'/);
     expect(JSON.stringify(result)).not.toContain('s3cret');
+    const unquoted = parseJson('{"token":s3cret-value}');
+    expect(unquoted).toEqual({ ok: false, reason: "invalid JSON: Unexpected token 's'" });
   });
 });
 
