@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createDashboard } from './dashboard/handler.js';
 import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
-import { resolveOptions, type ServerOptions } from './options.js';
+import { httpServerOptions, resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
 import { openStore, type Store } from './store.js';
 
@@ -24,7 +24,10 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
   const store = await openStore(options.dataDir, dashboard.onAppend);
   const forwarding = await withForwarding(options);
   const ingest = createIngestHandler(forwarding.options, store);
-  const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
+  const server = createServer(
+    httpServerOptions(options),
+    (req, res) => void (dashboard.handle(req, res) || ingest(req, res)),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
