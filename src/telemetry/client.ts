@@ -1,4 +1,4 @@
-import { resolveOptions, type TelemetryOptions } from './config.js';
+import { resolveOptions, safeOptions, type TelemetryOptions } from './config.js';
 import { inSample, sessionId, storeConsent, storedConsent, type ConsentState } from './consent.js';
 import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
@@ -85,7 +85,9 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
  * unless it is enabled: `enabled` not false, `featureFlag()` true, an `endpoint`, the user not opted
  * out, and the session in the sample.
  */
-export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
+export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
+  // A plain copy, read once: options that throw when read must not make the factory throw.
+  const input = safeOptions(given);
   const options = resolveOptions(input);
   const { now, random } = options;
   const newId = (): string => hexId(16, random);
