@@ -201,7 +201,8 @@ describe('public API fuzz (seeded, repeatable)', () => {
         try {
           const client = createTelemetry(options as never);
           void clients.push(client);
-          if (clients.length > 6) pending.push(clients.splice(2, 1)[0]!.shutdown(rand() < 0.5 ? v() : { timeoutMs: 50 }));
+          if (clients.length > 6)
+            pending.push(clients.splice(2, 1)[0]!.shutdown(rand() < 0.5 ? v() : { timeoutMs: 50 }));
         } catch (error) {
           problems.push(`createTelemetry throws: ${String(error)}`);
         }
