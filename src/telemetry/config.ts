@@ -160,44 +160,6 @@ const text = (value: unknown, fallback?: string): string | undefined =>
   typeof value === 'string' && value !== '' ? value : fallback;
 const fn = <F>(value: unknown, fallback: F): F => (typeof value === 'function' ? (value as F) : fallback);
 
-// Every option, so safeOptions copies each one (a key missing here is a type error).
-const OPTION_KEYS = Object.keys({
-  format: true,
-  encoder: true,
-  endpoint: true,
-  token: true,
-  enabled: true,
-  featureFlag: true,
-  batchSize: true,
-  flushIntervalMs: true,
-  persistDelayMs: true,
-  sampleRate: true,
-  app: true,
-  version: true,
-  maxQueuedEvents: true,
-  maxQueuedBytes: true,
-  maxRepeatsPerMinute: true,
-  compress: true,
-  maxAttempts: true,
-  maxAgeMs: true,
-  maxBatchBytes: true,
-  retryBaseMs: true,
-  retryMaxMs: true,
-  outbox: true,
-  transport: true,
-  keepaliveBudget: true,
-  locks: true,
-  now: true,
-  random: true,
-  onDiagnostic: true,
-  consent: true,
-  scrubPatterns: true,
-  allowKeys: true,
-  beforeSend: true,
-  respectGpc: true,
-  captureUrl: true,
-} satisfies Record<keyof TelemetryOptions, true>);
-
 /**
  * A plain copy of what the page passed as options, read once and never again: anything but an
  * object counts as `{}`, a getter or Proxy trap that throws loses only its own key, and
@@ -206,36 +168,38 @@ const OPTION_KEYS = Object.keys({
  */
 export function safeOptions(input: unknown): TelemetryOptions {
   const out: Record<string, unknown> = {};
-  if ((typeof input !== 'object' && typeof input !== 'function') || input === null) return out;
-  for (const key of OPTION_KEYS) {
+  // Every option by name (own or inherited, as reading them one by one found them).
+  for (const key of OPTION_KEYS.split(' ')) {
     try {
-      const value = (input as Record<string, unknown>)[key];
+      // Only what is set: an undefined here would hide the Vite env in configure().
+      const value = (input as Record<string, unknown> | null)?.[key];
       if (value !== undefined) out[key] = value;
     } catch {
       // this option is lost, not the others
     }
   }
-  if (out.scrubPatterns !== undefined) out.scrubPatterns = entries(out.scrubPatterns, isScrubPattern);
-  if (out.allowKeys !== undefined) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
-  return out;
+  if (out.scrubPatterns)
+    out.scrubPatterns = entries(
+      out.scrubPatterns,
+      (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp,
+    );
+  if (out.allowKeys) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
+  return out as TelemetryOptions;
 }
+
+const OPTION_KEYS =
+  'format encoder endpoint token enabled featureFlag batchSize flushIntervalMs persistDelayMs sampleRate app ' +
+  'version maxQueuedEvents maxQueuedBytes maxRepeatsPerMinute compress maxAttempts maxAgeMs maxBatchBytes ' +
+  'retryBaseMs retryMaxMs outbox transport keepaliveBudget locks now random onDiagnostic consent ' +
+  'scrubPatterns allowKeys beforeSend respectGpc captureUrl';
 
 /** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
 function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
   try {
-    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
+    return Array.isArray(list) ? list.filter(keep) : [];
   } catch {
     return [];
   }
-}
-
-function isScrubPattern(p: unknown): boolean {
-  if (typeof p !== 'object' || p === null) return false;
-  const { pattern, replacement } = p as ScrubPattern;
-  return (
-    pattern instanceof RegExp &&
-    (replacement === undefined || typeof replacement === 'string' || typeof replacement === 'function')
-  );
 }
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {

@@ -177,7 +177,9 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
         // Only the first ITEMS are read: copying the whole list first made a sparse
         // `new Array(1e8)` take 18 s (and `new Array(1e9)` run out of memory).
         const total = Array.isArray(obj) ? obj.length : obj.size;
-        const out = first(obj, ITEMS).map((item) => sanitizeValue(item, depth + 1, seen) ?? null);
+        const list = Array.isArray(obj) ? obj.slice(0, ITEMS) : first(obj, ITEMS);
+        // Array.from, not map: a hole becomes null, as JSON has it.
+        const out = Array.from(list, (item) => sanitizeValue(item, depth + 1, seen) ?? null);
         if (total > ITEMS) out.push(`[${total - ITEMS} more]`);
         return out;
       }
@@ -395,15 +397,12 @@ function setOwn(out: Record<string, unknown>, key: string, value: unknown): void
   } else out[key] = value;
 }
 
-/** The first `n` items of a list or iterable, without reading (or copying) the rest. */
+/** The first `n` items of an iterable, without reading (or copying) the rest. */
 function first(list: Iterable<unknown>, n: number): unknown[] {
-  if (Array.isArray(list)) {
-    const out: unknown[] = [];
-    for (let i = 0; i < Math.min(list.length, n); i++) out.push(list[i]);
-    return out;
-  }
   const out: unknown[] = [];
-  if (n <= 0) return out;
-  for (const item of list) if (out.push(item) >= n) break;
+  for (const item of list) {
+    if (out.length >= n) break;
+    out.push(item);
+  }
   return out;
 }

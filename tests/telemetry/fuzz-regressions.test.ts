@@ -1,6 +1,8 @@
 // Bugs the public-API fuzz (fuzz-public.test.ts) found, one test each.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
+import { safeOptions } from '../../src/telemetry/config.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
 import { sanitize, sanitizeAttributes } from '../../src/telemetry/privacy.js';
 import { telemetry } from '../../src/telemetry/singleton.js';
@@ -80,5 +82,17 @@ describe('createTelemetry and configure with hostile options', () => {
     expect(wire.bodies.map((b) => [b.resource.app, b.resource.version, b.logs[0]?.message])).toEqual([
       ['kept', '0.0.0', 'delivered'],
     ]);
+  });
+
+  it('copies every option TelemetryOptions declares, and nothing undefined', () => {
+    const source = readFileSync('src/telemetry/config.ts', 'utf8');
+    const body = /export interface TelemetryOptions \{([\s\S]*?)\n\}/.exec(source)![1]!;
+    const names = [...body.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(30);
+    const all = Object.fromEntries(
+      names.map((name) => [name, name === 'scrubPatterns' || name === 'allowKeys' ? [] : 1]),
+    );
+    expect(Object.keys(safeOptions(all)).sort()).toEqual([...names].sort());
+    expect(safeOptions({ endpoint: undefined, app: 'a' })).toEqual({ app: 'a' });
   });
 });
