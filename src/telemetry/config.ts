@@ -184,7 +184,7 @@ export function safeOptions(input: unknown): TelemetryOptions {
       (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp,
     );
   if (out.allowKeys) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
-  return out as TelemetryOptions;
+  return out;
 }
 
 const OPTION_KEYS =
@@ -196,7 +196,7 @@ const OPTION_KEYS =
 /** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
 function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
   try {
-    return Array.isArray(list) ? list.filter(keep) : [];
+    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
   } catch {
     return [];
   }
