@@ -36,7 +36,9 @@ Options for serve (flags win over the environment):
   --data-dir <path>        TELEMETRY_DATA_DIR        default ./.data/telemetry
   --token <secret>         TELEMETRY_TOKEN           default none (auth off)
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
-  --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
+  --cors-origin <origin>[,...]
+                           TELEMETRY_CORS_ORIGIN     default *; with a list, answers name only a
+                                                     request Origin in it (and Vary: Origin)
   --max-body-bytes <n>                               default 1048576
   --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
   --workers <n>            TELEMETRY_WORKERS         default 1; above 1, n processes parse and one

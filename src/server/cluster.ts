@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { startAdmin } from './admin.js';
 import { createIngestHandler } from './ingest.js';
 import { batchTexts, type BatchTexts } from './lines.js';
-import type { ServerOptions } from './options.js';
+import { httpServerOptions, type ServerOptions } from './options.js';
 import { listDays, readKind } from './read-store.js';
 import { startRetention } from './retention.js';
 import type { RunningServer } from './server.js';
@@ -130,7 +130,10 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
 /** A worker: the ingest handler over a store that sends lines to the primary. */
 export async function runWorker(options: ServerOptions): Promise<void> {
   const store = remoteStore(options.dataDir);
-  const server = createServer(createIngestHandler(options, store, remoteLimiter()));
+  const server = createServer(
+    httpServerOptions(options),
+    createIngestHandler(options, store, remoteLimiter()),
+  );
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   // Ctrl-C reaches the whole process group; the primary decides when workers stop.
   process.on('SIGINT', () => undefined).on('SIGTERM', () => undefined);

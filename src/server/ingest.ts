@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kind } from '../telemetry/records.js';
 import { createTokenCheck } from './auth.js';
 import { clientAddress } from './client-address.js';
+import { createCors } from './cors.js';
 import { itemSpans } from './item-spans.js';
+import { parseJson } from './json-body.js';
 import { isSingleLine } from './lines.js';
 import type { RateLimit, ServerOptions } from './options.js';
 import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
@@ -36,11 +38,7 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
   const limiter =
     options.rateLimit === 'off' ? undefined : (take ?? localLimiter(options.rateLimit, options.now));
   const tokenOk = options.token === undefined ? undefined : createTokenCheck(options.token);
-  const cors = {
-    'Access-Control-Allow-Origin': options.corsOrigin,
-    // Without this a cross-origin client cannot read Retry-After on a 429.
-    'Access-Control-Expose-Headers': 'Retry-After',
-  };
+  const cors = createCors(options.corsOrigin);
   // Discard up to 8 bodies' worth (at least 16 MiB) for up to 5 s, as nginx's lingering close does.
   const reply = createReply(cors, {
     maxBytes: Math.max(16 * 2 ** 20, 8 * options.maxBodyBytes),
@@ -57,7 +55,7 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
-        ...cors,
+        ...cors(req.headers.origin),
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding, X-Telemetry-Token, X-Batch-Id',
         'Access-Control-Max-Age': '86400',
@@ -110,12 +108,9 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
     const read = await readBody(req, headers.encoding, options.maxBodyBytes);
     if ('status' in read) return fail(res, read.status, read.reason);
 
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(read.text);
-    } catch (error) {
-      return fail(res, 400, `invalid JSON: ${(error as Error).message}`);
-    }
+    const json = parseJson(read.text);
+    if (!json.ok) return fail(res, 400, json.reason);
+    const parsed = json.value;
 
     if (tokenOk && headerToken === undefined) {
       const bodyToken = isRecord(parsed) ? parsed.token : undefined;

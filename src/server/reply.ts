@@ -7,6 +7,7 @@
  * the answer, and retries the batch for ever.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CorsHeaders } from './cors.js';
 
 export interface Lingering {
   /** Most bytes read and discarded after an early answer. */
@@ -22,13 +23,13 @@ export type Reply = (
   headers?: Record<string, string>,
 ) => void;
 
-export function createReply(cors: Record<string, string>, lingering: Lingering): Reply {
+export function createReply(cors: CorsHeaders, lingering: Lingering): Reply {
   return (res, status, body, headers = {}) => {
     if (res.headersSent) return;
     const json = JSON.stringify(body);
     const early = !res.req.complete;
     res.writeHead(status, {
-      ...cors,
+      ...cors(res.req.headers.origin),
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(json),
       'Cache-Control': 'no-store',

@@ -5,7 +5,7 @@ import { startAdmin } from './admin.js';
 import { createDashboard } from './dashboard/handler.js';
 import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
-import { resolveOptions, type ServerOptions } from './options.js';
+import { httpServerOptions, resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
 import { openStore, type Store } from './store.js';
 
@@ -28,7 +28,10 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
   const forwarding = await withForwarding(options);
   admin.serve({ store, index: dashboard.index, removeSpooled: forwarding.forwarder?.removeItems });
   const ingest = createIngestHandler(forwarding.options, store);
-  const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
+  const server = createServer(
+    httpServerOptions(options),
+    (req, res) => void (dashboard.handle(req, res) || ingest(req, res)),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

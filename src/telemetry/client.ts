@@ -1,5 +1,11 @@
 import { anonymousIds, clearAnonymousId } from './anonymous-id.js';
-import { level as validLevel, resolveOptions, type TelemetryLevel, type TelemetryOptions } from './config.js';
+import {
+  level as validLevel,
+  resolveOptions,
+  safeOptions,
+  type TelemetryLevel,
+  type TelemetryOptions,
+} from './config.js';
 import { inSample, storeConsent, storedConsent, type ConsentState } from './consent.js';
 import { toNativeBody } from './encoders/native.js';
 import { watchLifecycle } from './lifecycle.js';
@@ -104,7 +110,9 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
  * unless it is enabled: `enabled` not false, `featureFlag()` true, an `endpoint`, the user not opted
  * out, and the session in the sample.
  */
-export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
+export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
+  // A plain copy, read once: options that throw when read must not make the factory throw.
+  const input = safeOptions(given);
   const options = resolveOptions(input);
   const { now, random } = options;
   const newId = (): string => hexId(16, random);

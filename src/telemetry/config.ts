@@ -198,12 +198,59 @@ const fn = <F>(value: unknown, fallback: F): F => (typeof value === 'function' ?
 export const level = (value: unknown): TelemetryLevel | undefined =>
   value === 'minimal' || value === 'normal' || value === 'verbose' ? value : undefined;
 
-/** The string-valued fields of a plain object. */
+/** The string-valued fields of a plain object (none when it cannot be read). */
 function strings(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v.slice(0, 256);
+  try {
+    if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v.slice(0, 256);
+  } catch {
+    // a Proxy or getter that throws: what was read so far
+  }
   return out;
+}
+
+/**
+ * A plain copy of what the page passed as options, read once and never again: anything but an
+ * object counts as `{}`, a getter or Proxy trap that throws loses only its own key, and
+ * `scrubPatterns` and `allowKeys` keep only entries of the right shape. So `createTelemetry` and
+ * `configure` never throw, whatever they are given (DESIGN.md section 3).
+ */
+export function safeOptions(input: unknown): TelemetryOptions {
+  const out: Record<string, unknown> = {};
+  // Every option by name (own or inherited, as reading them one by one found them).
+  for (const key of OPTION_KEYS.split(' ')) {
+    try {
+      // Only what is set: an undefined here would hide the Vite env in configure().
+      const value = (input as Record<string, unknown> | null)?.[key];
+      if (value !== undefined) out[key] = value;
+    } catch {
+      // this option is lost, not the others
+    }
+  }
+  if (out.scrubPatterns)
+    out.scrubPatterns = entries(
+      out.scrubPatterns,
+      (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp,
+    );
+  if (out.allowKeys) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
+  return out;
+}
+
+const OPTION_KEYS =
+  'format encoder endpoint token enabled featureFlag batchSize flushIntervalMs persistDelayMs sampleRate app ' +
+  'version maxQueuedEvents maxQueuedBytes maxRepeatsPerMinute compress maxAttempts maxAgeMs maxBatchBytes ' +
+  'retryBaseMs retryMaxMs outbox transport keepaliveBudget locks now random onDiagnostic consent ' +
+  'scrubPatterns allowKeys beforeSend respectGpc captureUrl level airGapped sessionTimeoutMs ' +
+  'sessionEvents environment resource captureContext';
+
+/** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
+function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
+  try {
+    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {

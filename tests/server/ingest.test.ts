@@ -81,7 +81,10 @@ describe('storing', () => {
 describe('CORS and routing', () => {
   it('answers a preflight with 204 and the allowed methods and headers', async () => {
     const server = await serve({ corsOrigin: 'https://app.example' });
-    const res = await fetch(`${server.url}/ingest`, { method: 'OPTIONS' });
+    const res = await fetch(`${server.url}/ingest`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(res.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
