@@ -285,7 +285,7 @@ export function traceTasks(events, label) {
 }
 
 /** @param {Buffer} trace */
-function traceEvents(trace) {
+export function traceEvents(trace) {
   /** @type {unknown} */
   const parsed = JSON.parse(trace.toString('utf8'));
   if (typeof parsed !== 'object' || parsed === null || !('traceEvents' in parsed)) {

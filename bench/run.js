@@ -51,7 +51,13 @@ async function child(script) {
 }
 
 /** Sections of BENCHMARKS.md that other benches write: `npm run bench` keeps them as they are. */
-const KEPT_SECTIONS = ['## Ingest server throughput', '## Encoders', '## Dashboard', '## Scrubbing cost'];
+const KEPT_SECTIONS = [
+  '## Ingest server throughput',
+  '## Encoders',
+  '## Dashboard',
+  '## Scrubbing cost',
+  '## Peers side by side',
+];
 
 /**
  * @param {string} md
@@ -261,26 +267,12 @@ to run (only the memory buffer's cap works); "yield every ${int(memory.yieldEver
 persists and retries run, so the outbox fills to its cap too. "Accounted for": buffered + queued + in flight + sent +
 every drop counter = calls. Heap peak is sampled at each yield without \`gc()\`. Own process, \`node --expose-gc\`.
 
-## Peers side by side: TODO
-
-Not measured yet (a later issue), and no peer is a dependency of this project. To add, each in its own
-\`bench/peers/<name>.js\` with the same calls, options as close as the peer allows, and the same three measures
-(hot path in Node and Chromium, main-thread time of a flush of 1,000 events, bundle size):
-
-- OpenTelemetry JS logs: \`@opentelemetry/api-logs\` + \`@opentelemetry/sdk-logs\` (\`BatchLogRecordProcessor\`) +
-  \`@opentelemetry/exporter-logs-otlp-http\`; traces: \`@opentelemetry/sdk-trace-web\`.
-- Grafana Faro: \`@grafana/faro-web-sdk\` (\`faro.api.pushLog\`, \`pushMeasurement\`).
-- Sentry: \`@sentry/browser\` (\`Sentry.logger.info\`, \`captureMessage\`), with and without its offline transport.
-- PostHog: \`posthog-js\` (\`capture\`).
-
-Reference sizes from their docs and bundlers (not measured here, see \`shared/PLATFORM.md\` beside the repository): Faro ≈ 42 kB,
-OpenTelemetry web traces ≈ 20.5 kB and logs ≈ 14.8 kB, @sentry/browser ≈ 23 kB (init only), min+gzip.
-
 ## Reproduce
 
 \`\`\`sh
 npm run bench          # npm run build:lib && node bench/run.js (about ${Math.max(1, Math.round(r.seconds / 60))} min here)
 npm run size           # sizes only; exits 1 over budget
+npm run bench:peers    # pwa-telemetry beside Faro, OpenTelemetry JS, Sentry, PostHog (about 7 min)
 \`\`\`
 
 Chromium: \`CHROMIUM_PATH\` (default \`/usr/bin/chromium\`), launched with \`${CHROMIUM_ARGS.join(' ')}\`.

@@ -127,8 +127,21 @@ function forward(target: string, req: IncomingMessage, body: Buffer): Promise<Up
   });
 }
 
+export interface AppServerOptions {
+  /**
+   * What the browser gets when the ingest server cannot be reached or drops the connection: `502`, as
+   * a reverse proxy answers, or `'reset'`, its own connection reset, as when it talks to the ingest
+   * server directly (the fault matrix, e2e/fault-matrix.spec.ts). @default 502
+   */
+  upstreamFailure?: 502 | 'reset';
+}
+
 /** Starts the server on a free port of 127.0.0.1. `ingestUrl` is the ingest server's base URL. */
-export async function startAppServer(root: string, ingestUrl: string): Promise<AppServer> {
+export async function startAppServer(
+  root: string,
+  ingestUrl: string,
+  { upstreamFailure = 502 }: AppServerOptions = {},
+): Promise<AppServer> {
   const requests: IngestRequest[] = [];
   const apiRequests: ApiRequest[] = [];
   const failures: { status: number; headers: Record<string, string> }[] = [];
@@ -174,7 +187,14 @@ export async function startAppServer(root: string, ingestUrl: string): Promise<A
       res.end(JSON.stringify({ error: 'injected failure' }));
       return;
     }
-    const upstream = await forward(ingestUrl, req, body);
+    let upstream: Upstream;
+    try {
+      upstream = await forward(ingestUrl, req, body);
+    } catch (error) {
+      if (upstreamFailure !== 'reset') throw error;
+      req.socket.destroy();
+      return;
+    }
     record.forwarded = true;
     const lostStatus = lost.shift();
     if (lostStatus !== undefined) {

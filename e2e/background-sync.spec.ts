@@ -62,7 +62,9 @@ test("the service worker's background sync delivers a batch queued offline after
     .toBe(1);
 
   const delivered = app.requests.filter(
-    (r) => r.status === 200 && (r.body?.logs as { message: string }[] | undefined)?.length,
+    (r) =>
+      r.status === 200 &&
+      (r.body?.logs as { message: string }[] | undefined)?.some((l) => l.message === 'queued offline'),
   );
   expect(delivered).toHaveLength(1);
   expect(delivered[0]).toMatchObject({

@@ -72,3 +72,65 @@ test('the settings toggle turns it off in every tab, and No thanks records nothi
   expect((await ingest.lines('logs')).length).toBe(before);
   expect(await b.evaluate(() => window.__telemetry.consentState())).toBe('denied');
 });
+
+test('opting out mid-session sends nothing further and leaves nothing queued, across a reload', async ({
+  page,
+  app,
+  ingest,
+}) => {
+  await openApp(page, app);
+  await page.locator('#consent-allow').click();
+  await page.locator('#log-info').click();
+  await page.evaluate(() => window.__telemetry.flush());
+  await expect
+    .poll(async () => (await ingest.lines('logs')).map((l) => l.message))
+    .toEqual(['Button clicked']);
+  // Some events wait in the buffer and the outbox when the user says no.
+  await page.evaluate(() => {
+    for (let i = 0; i < 5; i++) window.__telemetry.log('info', `after ${i}`);
+  });
+  await page.goto(`${app.url}#/delivery`);
+  await page.waitForFunction(() => typeof window.__telemetry === 'object');
+  await page.evaluate(() => window.__telemetry.log('info', 'queued before no'));
+  await page.locator('#consent-toggle').uncheck();
+  await page.evaluate(() => window.__telemetry.log('warn', 'Something looks odd'));
+  await page.reload();
+  await page.waitForFunction(() => typeof window.__telemetry === 'object');
+  await page.locator('#nav-playground').click();
+  await page.locator('#log-info').click();
+  await page.evaluate(() => window.__telemetry.flush());
+  expect(await page.evaluate(() => window.__telemetry.consentState())).toBe('denied');
+  expect(await page.evaluate(() => window.__telemetry.exportQueued())).toBe('[]');
+  const lines = await ingest.lines('logs', { visits: true });
+  // Nothing at all arrives after the opt-out: not the button, not the queued events, no session_end.
+  await page.waitForTimeout(1_000);
+  const after = await ingest.lines('logs', { visits: true });
+  expect(after.length).toBe(lines.length);
+  expect(after.map((l) => l.message)).not.toContain('queued before no');
+  expect(after.map((l) => l.message)).not.toContain('Something looks odd');
+});
+
+test.describe('Global Privacy Control', () => {
+  test.beforeEach(async ({ context }) => {
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
+  });
+
+  test('GPC on means nothing is recorded or sent, and the prompt is not shown', async ({
+    page,
+    app,
+    ingest,
+  }) => {
+    await openApp(page, app);
+    expect(await page.evaluate(() => window.__telemetry.consentState())).toBe('denied');
+    await expect(page.locator('#consent')).toBeHidden();
+    await page.locator('#log-info').click();
+    await page.evaluate(() => window.__telemetry.flush());
+    await page.goto('about:blank');
+    await page.waitForTimeout(500);
+    expect(app.requests).toEqual([]);
+    for (const kind of ['logs', 'metrics', 'traces'] as const)
+      expect(await ingest.lines(kind, { visits: true })).toEqual([]);
+  });
+});

@@ -159,7 +159,9 @@ for (const how of ['navigation', 'close'] as const) {
       .toEqual(['leaving.metric']);
 
     // The unload send avoids a CORS preflight: a safelisted content type, the token in the body.
-    const unload = app.requests.find((r) => r.body?.logs && (r.body.logs as unknown[]).length > 0);
+    const unload = app.requests.find((r) =>
+      (r.body?.logs as { message: string }[] | undefined)?.some((l) => l.message === 'leaving 1'),
+    );
     expect(unload).toMatchObject({
       contentType: 'text/plain;charset=UTF-8',
       tokenHeader: undefined,

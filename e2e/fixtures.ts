@@ -24,9 +24,16 @@ export type StoredLine = Record<string, unknown> & {
 export interface Ingest {
   url: string;
   dataDir: string;
-  /** Every line stored so far under `<dataDir>/<kind>/*.jsonl`, read from disk. */
-  lines(kind: Kind): Promise<StoredLine[]>;
+  /**
+   * Every line stored so far under `<dataDir>/<kind>/*.jsonl`, read from disk, without the demo's
+   * automatic visit logs (`session_start`, `session_end`, `page_view`: e2e/sessions.spec.ts covers
+   * them) unless `visits` is true, so tests count the events they cause.
+   */
+  lines(kind: Kind, options?: { visits?: boolean }): Promise<StoredLine[]>;
 }
+
+/** Logs the client and the demo record by themselves for every visit. */
+export const VISIT_MESSAGES: readonly unknown[] = ['session_start', 'session_end', 'page_view'];
 
 interface Fixtures {
   /** Which build of the demo app the test runs against. */
@@ -86,7 +93,14 @@ export const test = base.extend<Fixtures>({
       rateLimit: { requests: 100_000, perMs: 60_000 },
       onError: (error) => console.error('[ingest]', error),
     });
-    await use({ url: server.url, dataDir, lines: (kind) => readLines(dataDir, kind) });
+    await use({
+      url: server.url,
+      dataDir,
+      lines: async (kind, options) =>
+        (await readLines(dataDir, kind)).filter(
+          (line) => options?.visits || !VISIT_MESSAGES.includes(line.message),
+        ),
+    });
     await server.close();
   },
 

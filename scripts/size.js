@@ -9,10 +9,13 @@ import { build, minify } from 'vite';
 /**
  * Budget for the `createTelemetry` entry (the client with its outbox, sender, privacy and gzip; no
  * singleton, no instrumentation, no OTLP or PostHog encoder), min+gzip. Issue 6 asked for 8 KiB: the
- * delivery work (issues 6 and 12) took the entry to about 10.3 kB and the PII scrubbing of issue 10 adds
- * about 2.6 kB (its patterns), so the budget guards today's 13.4 kB until a size pass cuts it.
+ * delivery work (issues 6 and 12) took the entry to about 10.3 kB, the PII scrubbing of issue 10 adds
+ * about 2.6 kB (its patterns), and sessions, coarse context, the daily anonymous id, levels, air-gapped
+ * export and the unload spill (issues 10 and 13) about 2.0 kB more, hostile-options handling 0.4 kB:
+ * the budget guards today's 15.9 kB
+ * (a 250 B margin) so nothing grows unnoticed until a size pass cuts it.
  */
-export const BUDGET_BYTES = 13_824;
+export const BUDGET_BYTES = 16_128;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,8 +38,10 @@ export const ENTRIES = [
  * Code the entry loads only on demand (`import()`, e.g. the OTLP encoder for `format: 'otlp'`) is
  * left out by default, as an app's bundler would split it off; `inline: true` keeps it, for a page
  * that serves the bundle as one file.
+ * `dedupe` resolves those packages once, from the repository's node_modules, as an app whose
+ * versions line up would (the peers bench: OpenTelemetry packages nest other patch versions).
  * @param {string} entry path relative to the repository
- * @param {{ minify?: boolean, inline?: boolean }} [options]
+ * @param {{ minify?: boolean, inline?: boolean, dedupe?: string[] }} [options]
  * @returns {Promise<string>} the code of the entry chunk
  */
 export async function bundle(entry, options = {}) {
@@ -44,6 +49,7 @@ export async function bundle(entry, options = {}) {
     configFile: false,
     root,
     envDir: false,
+    resolve: { dedupe: options.dedupe ?? [] },
     publicDir: false,
     logLevel: 'warn',
     mode: 'production',
@@ -78,19 +84,25 @@ export async function bundle(entry, options = {}) {
  * @property {number} gzip minified then gzip level 9 bytes
  */
 
+/**
+ * Minified and min+gzip (level 9) bytes of a library bundle from bundle().
+ * @param {string} lib
+ * @param {string} name for errors
+ */
+export async function sizeOf(lib, name) {
+  // ES library output keeps whitespace (so consumers' bundlers keep pure annotations); an app's
+  // production build removes it, so measure that.
+  const minified = await minify('bundle.js', lib, { module: true, compress: true, mangle: true });
+  if (minified.errors.length > 0) throw new Error(`minify ${name}: ${minified.errors[0]?.message}`);
+  const bytes = Buffer.from(minified.code, 'utf8');
+  return { min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
 /** @returns {Promise<SizeResult[]>} */
 export async function measureSizes() {
   /** @type {SizeResult[]} */
   const results = [];
-  for (const e of ENTRIES) {
-    const lib = await bundle(e.entry);
-    // ES library output keeps whitespace (so consumers' bundlers keep pure annotations); an app's
-    // production build removes it, so measure that.
-    const minified = await minify('bundle.js', lib, { module: true, compress: true, mangle: true });
-    if (minified.errors.length > 0) throw new Error(`minify ${e.entry}: ${minified.errors[0]?.message}`);
-    const bytes = Buffer.from(minified.code, 'utf8');
-    results.push({ ...e, min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
-  }
+  for (const e of ENTRIES) results.push({ ...e, ...(await sizeOf(await bundle(e.entry), e.entry)) });
   return results;
 }
 

@@ -85,7 +85,7 @@ try {
 const appUrl = app.resolvedUrls?.local[0] ?? `http://${host}:${intEnv('APP_PORT', 4173)}/`;
 console.log(`
   App        ${appUrl}   (telemetry on; its /ingest is forwarded to the ingest server)
-  Ingest     ${ingest.url}/ingest   (token "${token}")
+  Ingest     ${ingest.url}/ingest   (${env.TELEMETRY_TOKEN ? 'token from TELEMETRY_TOKEN' : `token "${token}"`})
   Dashboard  ${ingest.url}/dashboard   (log in with the token)
   Data       ${ingest.store.dataDir}/{logs,traces,metrics}/<YYYY-MM-DD>.jsonl
 

@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { telemetry } from '../telemetry/index.js';
+import type { telemetry, TelemetryOptions } from '../telemetry/index.js';
 
 declare global {
   /** Build-time env of the demo app, besides the library's `VITE_TELEMETRY_*` (see .env.example). */
@@ -13,5 +13,10 @@ declare global {
   interface Window {
     /** The app's telemetry client: the one handle end-to-end tests drive the app through. */
     __telemetry: typeof telemetry;
+    /** Timings end-to-end tests shorten (set by an init script before the app starts); unset otherwise. */
+    __telemetryTestOptions?: Pick<
+      TelemetryOptions,
+      'retryBaseMs' | 'retryMaxMs' | 'flushIntervalMs' | 'persistDelayMs' | 'maxAttempts'
+    >;
   }
 }

@@ -5,8 +5,14 @@
  * (`VITE_FEATURE_TELEMETRY`, see features.ts). The instrumentations are installed after `configure()`:
  * each checks once whether telemetry is on and installs nothing when it is off.
  */
-import { createLogger, captureErrors, instrumentFetch, trackWebVitals } from '../instrumentation/index.js';
-import { telemetry } from '../telemetry/index.js';
+import {
+  createLogger,
+  captureErrors,
+  instrumentFetch,
+  trackPageViews,
+  trackWebVitals,
+} from '../instrumentation/index.js';
+import { telemetry, type TelemetryLevel } from '../telemetry/index.js';
 import { APP_NAME, APP_VERSION } from './app-info.js';
 import { requestDrainSync, watchDrainSync } from './background-sync.js';
 import { isFeatureEnabled } from './features.js';
@@ -18,6 +24,8 @@ telemetry.configure({
   version: APP_VERSION,
   // The demo asks first (the plans' privacy-first default): nothing is recorded before "Allow".
   consent: 'required',
+  // Set only by end-to-end tests (an init script), to shorten retry backoff and timers.
+  ...window.__telemetryTestOptions,
 });
 
 // The only global the app defines: end-to-end tests drive the app through it.
@@ -27,6 +35,8 @@ const logger = createLogger(telemetry, { level: import.meta.env.DEV ? 'debug' : 
 trackWebVitals(telemetry);
 captureErrors(telemetry);
 instrumentFetch(telemetry, { endpoint: import.meta.env.VITE_TELEMETRY_ENDPOINT || '/ingest' });
+// The views are hash routes (#/playground, #/delivery).
+trackPageViews(telemetry, { hashRoutes: true });
 
 const registration = registerServiceWorker();
 watchDrainSync(telemetry, registration);
@@ -122,6 +132,8 @@ const actions: Record<string, () => void> = {
   fetch: () => void callApi(),
   news: () => void loadNews(),
   flush: () => void telemetry.flush(),
+  export: () => void downloadQueued(),
+  'clear-queue': () => void telemetry.clearQueued(),
   sync: () =>
     void registration
       .then(requestDrainSync)
@@ -129,6 +141,19 @@ const actions: Record<string, () => void> = {
 };
 
 for (const [id, action] of Object.entries(actions)) $(id)?.addEventListener('click', action);
+$<HTMLSelectElement>('level')?.addEventListener('change', (e) =>
+  telemetry.setLevel((e.target as HTMLSelectElement).value as TelemetryLevel),
+);
+
+/** What waits in the outbox, as a JSON file (air-gapped use: carry it to a machine that can send). */
+async function downloadQueued(): Promise<void> {
+  const json = await telemetry.exportQueued();
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  link.download = `telemetry-${new Date().toISOString().slice(0, 10)}.json`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
 
 // --- Consent ------------------------------------------------------------------------------------------
 
@@ -202,6 +227,7 @@ function showStatus(): void {
       `dropped     ${dropped.length ? dropped.map(([k, n]) => `${k}: ${n}`).join(', ') : 0}`,
       `last error  ${s.lastError ?? '-'}`,
       `network     ${navigator.onLine ? 'online' : 'offline'}`,
+      `session     ${telemetry.getSessionId() || '-'}`,
       `worker      ${worker}`,
     ].join('\n'),
   );

@@ -1,6 +1,7 @@
-/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `--help`. */
+/** The `pwa-telemetry` command line: `serve`, `stats`, `tail`, `export`, `delete`, `--help`. */
 import { resolve } from 'node:path';
 import { UsageError } from './cli-args.js';
+import { runDelete } from './cli-delete.js';
 import { runStats } from './cli-stats.js';
 import { runTail } from './cli-tail.js';
 import { runExportCli } from './cli-export.js';
@@ -27,6 +28,7 @@ Commands:
   stats                    counts, web vitals, top errors and drops (see stats --help)
   tail                     print events as they are stored (see tail --help)
   export                   replay stored JSONL into an OTLP collector or Loki (export --help)
+  delete                   remove every line of one session or anonymous user (delete --help)
 
 Options for serve (flags win over the environment):
   --port <n>               TELEMETRY_PORT            default 8787
@@ -34,7 +36,9 @@ Options for serve (flags win over the environment):
   --data-dir <path>        TELEMETRY_DATA_DIR        default ./.data/telemetry
   --token <secret>         TELEMETRY_TOKEN           default none (auth off)
   --retention-days <n>     TELEMETRY_RETENTION_DAYS  default 30
-  --cors-origin <origin>   TELEMETRY_CORS_ORIGIN     default *
+  --cors-origin <origin>[,...]
+                           TELEMETRY_CORS_ORIGIN     default *; with a list, answers name only a
+                                                     request Origin in it (and Vary: Origin)
   --max-body-bytes <n>                               default 1048576
   --forward-otlp <url>     TELEMETRY_FORWARD_OTLP    also forward to this collector, from a disk spool
   --workers <n>            TELEMETRY_WORKERS         default 1; above 1, n processes parse and one
@@ -57,7 +61,14 @@ export async function runCli(
     io.stdout(USAGE);
     return 0;
   }
-  const sub = command === 'stats' ? runStats : command === 'tail' ? runTail : undefined;
+  const sub =
+    command === 'stats'
+      ? runStats
+      : command === 'tail'
+        ? runTail
+        : command === 'delete'
+          ? runDelete
+          : undefined;
   if (sub) {
     try {
       return await sub(rest, env, io);

@@ -2,17 +2,20 @@
  * `--workers <n>` above 1: one primary process and n workers sharing the listening socket. Workers
  * do what costs CPU per request (HTTP, parsing, validation, the lines); the primary alone holds
  * the dedupe index and writes, so dedupe stays exact across workers and a batch is acknowledged
- * only after the primary's write returned. Lines travel to it over the cluster IPC channel.
+ * only after the primary's write returned. Lines travel to it over the cluster IPC channel; so do
+ * rate-limit tokens, whose buckets the primary holds, so the limit is the whole server's.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startAdmin } from './admin.js';
 import { createIngestHandler } from './ingest.js';
 import { batchTexts, type BatchTexts } from './lines.js';
-import type { ServerOptions } from './options.js';
+import { httpServerOptions, type ServerOptions } from './options.js';
 import { listDays, readKind } from './read-store.js';
 import { startRetention } from './retention.js';
 import type { RunningServer } from './server.js';
+import { createRateLimiter, type TakeToken } from './rate-limit.js';
 import { openStore, type AppendResult, type Store } from './store.js';
 
 interface Append {
@@ -36,15 +39,32 @@ interface ResultMessage {
   t: 'results';
   list: Result[];
 }
+/** A worker asks the primary for a rate-limit token; the answer is `waitMs` as RateLimiter.take's. */
+interface TakeMessage {
+  t: 'take';
+  id: number;
+  key: string;
+}
+interface TookMessage {
+  t: 'took';
+  id: number;
+  waitMs: number;
+}
 
 export const isWorker = cluster.isWorker;
 
 /** The primary: store, retention, and `options.workers` workers it restarts if one dies. */
 export async function startCluster(options: ServerOptions): Promise<RunningServer> {
+  const admin = await startAdmin(options.dataDir, options.onError);
   const store = await openStore(options.dataDir);
+  admin.serve({ store });
   const retention = startRetention(options);
   await retention.firstSweep;
   cluster.setupPrimary({ serialization: 'advanced' });
+  // One set of buckets for the whole server. Each worker counting on its own let a client through at
+  // n times the limit, and limit/n per worker would not do either: a keep-alive connection stays on
+  // one worker, so a client using one connection would get only 1/n of its budget.
+  const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
   let closing = false;
   const workers = new Set<Worker>();
   let port = 0;
@@ -55,7 +75,12 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     const answer = perTurn<Result>((list) => {
       if (worker.isConnected()) worker.send({ t: 'results', list } satisfies ResultMessage);
     });
-    worker.on('message', (message: AppendMessage) => {
+    worker.on('message', (message: AppendMessage | TakeMessage) => {
+      if (message.t === 'take') {
+        const reply: TookMessage = { t: 'took', id: message.id, waitMs: limiter?.take(message.key) ?? 0 };
+        if (worker.isConnected()) worker.send(reply);
+        return;
+      }
       if (message.t !== 'appends') return;
       for (const { id, batchId, receivedAt, texts } of message.list) {
         store.appendTexts(batchId, receivedAt, texts).then(
@@ -107,7 +132,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
               }),
           ),
         );
-        await store.close();
+        await Promise.all([store.close(), admin.close()]);
       })();
       return closed;
     },
@@ -117,7 +142,10 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
 /** A worker: the ingest handler over a store that sends lines to the primary. */
 export async function runWorker(options: ServerOptions): Promise<void> {
   const store = remoteStore(options.dataDir);
-  const server = createServer(createIngestHandler(options, store));
+  const server = createServer(
+    httpServerOptions(options),
+    createIngestHandler(options, store, remoteLimiter()),
+  );
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   // Ctrl-C reaches the whole process group; the primary decides when workers stop.
   process.on('SIGINT', () => undefined).on('SIGTERM', () => undefined);
@@ -134,6 +162,24 @@ export async function runWorker(options: ServerOptions): Promise<void> {
   });
   await store.idle();
   process.disconnect();
+}
+
+/** Rate-limit tokens from the primary's buckets: one IPC round trip per request. */
+function remoteLimiter(): TakeToken {
+  let next = 0;
+  const pending = new Map<number, (waitMs: number) => void>();
+  process.on('message', (message: TookMessage) => {
+    if (message.t !== 'took') return;
+    pending.get(message.id)?.(message.waitMs);
+    pending.delete(message.id);
+  });
+  return (key) =>
+    new Promise<number>((resolve) => {
+      const id = next++;
+      pending.set(id, resolve);
+      const message: TakeMessage = { t: 'take', id, key };
+      process.send!(message);
+    });
 }
 
 function remoteStore(dataDir: string): Store {
@@ -165,6 +211,8 @@ function remoteStore(dataDir: string): Store {
     appendTexts,
     readKind: (kind, options) => readKind(dataDir, kind, options),
     listDays: (kind) => listDays(dataDir, kind),
+    // Only the primary writes, so only it rewrites files (admin.ts runs there).
+    exclusive: () => Promise.reject(new Error('a worker does not rewrite the store')),
     idle,
     close: idle,
   };

@@ -11,7 +11,7 @@ import { backoffDelay } from '../telemetry/backoff.js';
 import { postOnce, type PostOptions } from './http-post.js';
 import { targetUrl } from './export-run.js';
 import { otlpBodyFromLines, type Line } from './otlp-lines.js';
-import { openSpool, type SpooledBatch, type SpoolStats } from './forward-spool.js';
+import { openSpool, type Spool, type SpooledBatch, type SpoolStats } from './forward-spool.js';
 import type { ServerOptions } from './options.js';
 import type { ValidBody } from './validate.js';
 
@@ -41,6 +41,8 @@ export interface ForwarderStats extends SpoolStats {
 export interface Forwarder {
   /** Spools an accepted batch; returns at once. */
   add(body: ValidBody): void;
+  /** Removes spooled items (`delete`), after the writes queued before; see forward-spool.ts. */
+  removeItems: Spool['removeItems'];
   stats(): ForwarderStats;
   /** Stops sending (an unanswered request is abandoned; its batches stay spooled) and flushes writes. */
   close(): Promise<void>;
@@ -165,9 +167,10 @@ export async function startForwarder(options: ForwarderOptions): Promise<Forward
 
   return {
     add(body) {
-      const { resource, session, logs, traces, metrics } = body;
-      spool.add({ resource, session: session?.id, logs, traces, metrics });
+      const { resource, session, anonymousId, logs, traces, metrics } = body;
+      spool.add({ resource, session: session?.id, anonymousId, logs, traces, metrics });
     },
+    removeItems: (drop, dryRun) => spool.removeItems(drop, dryRun),
     stats: () => ({ ...spool.stats(), ...counts }),
     async close() {
       stopped = true;

@@ -13,6 +13,8 @@ import type { Kind } from '../telemetry/records.js';
 export interface SpooledBatch extends Record<Kind, Record<string, unknown>[]> {
   resource?: Record<string, unknown>;
   session?: string;
+  /** The envelope's anonymous id, so `delete --anonymous-id` can find the batch here too. */
+  anonymousId?: string;
 }
 
 export interface SpoolEntry {
@@ -67,6 +69,25 @@ export async function openSpool(
     await writeFile(temp, text);
     await rename(temp, join(dir, name));
   }
+  /** Replaces an entry with `batch` (same sequence, the name saying its new count). */
+  async function replace(entry: SpoolEntry, batch: SpooledBatch): Promise<void> {
+    const text = JSON.stringify(batch);
+    const size = Buffer.byteLength(text);
+    const count = countOf(batch);
+    // Same sequence, new item count: the order stays, the name stays truthful.
+    const name = entry.name.replace(NAME, (_, seq: string) => `${seq}-${count}.json`);
+    await write(name, text);
+    if (name !== entry.name) await unlink(join(dir, entry.name)).catch(() => undefined);
+    bytes += size - entry.bytes;
+    Object.assign(entry, { name, bytes: size, count });
+  }
+  async function removeEntry(entry: SpoolEntry): Promise<void> {
+    const i = entries.indexOf(entry);
+    if (i === -1) return; // already dropped to make room
+    entries.splice(i, 1);
+    bytes -= entry.bytes;
+    await unlink(join(dir, entry.name)).catch(() => undefined);
+  }
 
   return {
     dir,
@@ -116,27 +137,44 @@ export async function openSpool(
     /** Deletes delivered (or undeliverable) entries. */
     remove: (done: SpoolEntry[]): Promise<void> =>
       serially(async () => {
-        for (const e of done) {
-          const i = entries.indexOf(e);
-          if (i === -1) continue; // already dropped to make room
-          entries.splice(i, 1);
-          bytes -= e.bytes;
-          await unlink(join(dir, e.name)).catch(() => undefined);
-        }
+        for (const e of done) await removeEntry(e);
       }),
     /** Replaces an entry's content with what is still to send (kinds already delivered removed). */
     rewrite: (entry: SpoolEntry, batch: SpooledBatch): Promise<void> =>
       serially(async () => {
-        if (!entries.includes(entry)) return;
-        const text = JSON.stringify(batch);
-        const size = Buffer.byteLength(text);
-        const count = countOf(batch);
-        // Same sequence, new item count: the order stays, the name stays truthful.
-        const name = entry.name.replace(NAME, (_, seq: string) => `${seq}-${count}.json`);
-        await write(name, text);
-        if (name !== entry.name) await unlink(join(dir, entry.name)).catch(() => undefined);
-        bytes += size - entry.bytes;
-        Object.assign(entry, { name, bytes: size, count });
+        if (entries.includes(entry)) await replace(entry, batch);
+      }),
+    /**
+     * Removes every spooled item `drop` says yes to (`delete`: a subject's items), after the writes
+     * queued before it; an entry left empty is deleted. Resolves with the number of items removed
+     * (with `dryRun`, found: nothing is changed).
+     * A round of the forwarder already sending an entry may still deliver what it read.
+     */
+    removeItems: (
+      drop: (item: Record<string, unknown>, batch: SpooledBatch) => boolean,
+      dryRun = false,
+    ): Promise<number> =>
+      serially(async () => {
+        let removed = 0;
+        for (const entry of [...entries]) {
+          let batch: SpooledBatch;
+          try {
+            batch = JSON.parse(await readFile(join(dir, entry.name), 'utf8')) as SpooledBatch;
+          } catch {
+            continue; // unreadable: the forwarder reports and removes it
+          }
+          const rest = { ...batch };
+          for (const kind of ['logs', 'traces', 'metrics'] as const) {
+            rest[kind] = (batch[kind] ?? []).filter((item) => !drop(item, batch));
+          }
+          const left = countOf(rest);
+          if (left === countOf(batch)) continue;
+          removed += countOf(batch) - left;
+          if (dryRun) continue;
+          if (left === 0) await removeEntry(entry);
+          else await replace(entry, rest);
+        }
+        return removed;
       }),
     /** Called whenever an entry lands on disk. */
     onAdded(listener: () => void): void {

@@ -2,6 +2,7 @@
 export { runCli } from './cli.js';
 export { runExport } from './export-run.js';
 export { startForwarder } from './forward-otlp.js';
+export { deleteSubject } from './delete-lines.js';
 export { createIngestHandler } from './ingest.js';
 export { defaultOptions, OptionsError, parseServeArgs, resolveOptions } from './options.js';
 export { createRateLimiter } from './rate-limit.js';
@@ -11,6 +12,7 @@ export { openStore } from './store.js';
 export { MAX_ITEMS, validateBody } from './validate.js';
 
 export type { CliIo } from './cli.js';
+export type { DeleteOptions, DeleteReport, FileRemoval, Subject } from './delete-lines.js';
 export type { ExportOptions, ExportProgress, ExportSummary } from './export-run.js';
 export type { Forwarder, ForwarderOptions, ForwarderStats } from './forward-otlp.js';
 export type { RequestHandler } from './ingest.js';

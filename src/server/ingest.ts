@@ -7,13 +7,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kind } from '../telemetry/records.js';
 import { createTokenCheck } from './auth.js';
 import { clientAddress } from './client-address.js';
+import { createCors } from './cors.js';
 import { itemSpans } from './item-spans.js';
+import { parseJson } from './json-body.js';
 import { batchTexts, isSingleLine, type BatchTexts } from './lines.js';
 import { scannedTexts } from './byte-lines.js';
 import { scanBody } from './scan-body.js';
-import type { ServerOptions } from './options.js';
+import type { RateLimit, ServerOptions } from './options.js';
 import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, type TakeToken } from './rate-limit.js';
 import { bodyText, checkHeaders, readBody } from './read-body.js';
 import { createReply } from './reply.js';
 import type { RawBody, Store } from './store.js';
@@ -30,14 +32,15 @@ const BATCH_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 type Parsed = { ok: true; body: ValidBody } | { ok: false; reason: string };
 
-export function createIngestHandler(options: ServerOptions, store: Store): RequestHandler {
-  const limiter = options.rateLimit === 'off' ? undefined : createRateLimiter(options.rateLimit, options.now);
+/**
+ * `take` replaces the handler's own rate limiter (a worker of `serve --workers n` passes one that asks
+ * the primary); without it, `options.rateLimit` makes one in this process.
+ */
+export function createIngestHandler(options: ServerOptions, store: Store, take?: TakeToken): RequestHandler {
+  const limiter =
+    options.rateLimit === 'off' ? undefined : (take ?? localLimiter(options.rateLimit, options.now));
   const tokenOk = options.token === undefined ? undefined : createTokenCheck(options.token);
-  const cors = {
-    'Access-Control-Allow-Origin': options.corsOrigin,
-    // Without this a cross-origin client cannot read Retry-After on a 429.
-    'Access-Control-Expose-Headers': 'Retry-After',
-  };
+  const cors = createCors(options.corsOrigin);
   // Discard up to 8 bodies' worth (at least 16 MiB) for up to 5 s, as nginx's lingering close does.
   const reply = createReply(cors, {
     maxBytes: Math.max(16 * 2 ** 20, 8 * options.maxBodyBytes),
@@ -54,7 +57,7 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
-        ...cors,
+        ...cors(req.headers.origin),
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding, X-Telemetry-Token, X-Batch-Id',
         'Access-Control-Max-Age': '86400',
@@ -80,9 +83,11 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     // Before the body is read, so a flood costs no reading or parsing. Keyed by client address and
     // by whether the request carries the valid token, so unauthenticated traffic from a shared
     // address cannot use up the budget of the real clients behind it.
-    const waitMs = limiter
-      ? limiter.take(`${clientAddress(req, options.trustProxy)} ${validHeaderToken ? 'token' : '-'}`)
+    let waitMs = limiter
+      ? limiter(`${clientAddress(req, options.trustProxy)} ${validHeaderToken ? 'token' : '-'}`)
       : 0;
+    // Only a remote limiter answers later; the local one costs no extra turn of the event loop.
+    if (typeof waitMs !== 'number') waitMs = await waitMs;
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       return fail(res, 429, 'rate limit exceeded', { 'Retry-After': String(seconds) });
@@ -127,12 +132,9 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
     }
 
     const text = bodyText(read.bytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      return fail(res, 400, `invalid JSON: ${(error as Error).message}`);
-    }
+    const json = parseJson(text);
+    if (!json.ok) return fail(res, 400, json.reason);
+    const parsed = json.value;
 
     if (tokenOk && headerToken === undefined) {
       const bodyToken = isRecord(parsed) ? parsed.token : undefined;
@@ -189,6 +191,11 @@ export function createIngestHandler(options: ServerOptions, store: Store): Reque
       else fail(res, 500, 'internal error');
     });
   };
+}
+
+function localLimiter(limit: RateLimit, now: () => number): TakeToken {
+  const limiter = createRateLimiter(limit, now);
+  return (key) => limiter.take(key);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

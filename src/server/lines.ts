@@ -1,14 +1,16 @@
 /**
  * The JSONL text of a batch's items: one line per item, the item's fields plus `batch_id`,
- * `session_id` and `received_at`. When the raw body and the item spans are at hand, an item's own
+ * `session_id`, `anonymous_id` and `received_at`. When the raw body and the item spans are at hand, an item's own
  * text is reused (no second JSON.stringify); ours then come first, so a line torn by a crash still
  * shows its batch. An item carrying a field of ours is serialised instead, ours last, so it cannot
- * override them.
+ * override them. An item that came with its own resource (OTLP in) and a batch without a session or
+ * anonymous id take theirs from the resource attributes `session.id` and `anonymous.id`, so every
+ * line names its subject (what `delete` looks for) whatever format brought it.
  */
 import { KINDS, type Kind } from '../telemetry/records.js';
 import { dropPoints } from './dropped.js';
 import type { ItemSpans } from './item-spans.js';
-import type { ValidBody } from './validate.js';
+import { ANONYMOUS_ID, type ValidBody } from './validate.js';
 
 export interface RawBody {
   text: string;
@@ -18,6 +20,8 @@ export interface RawBody {
 export interface Stamp {
   batchId: string;
   sessionId: string | null;
+  /** The envelope's `anonymousId` (see validate.ts); null when it has none. */
+  anonymousId: string | null;
   receivedAt: string;
   /** The batch's `resource` (app, version, …), stored with every line so versions can be compared. */
   resource?: Record<string, unknown>;
@@ -25,7 +29,7 @@ export interface Stamp {
 
 // An item carrying one of these is serialised instead of reused; `resource` is an item's own (OTLP
 // items keep the resource they came with) and then wins over the batch's.
-const OURS = ['batch_id', 'session_id', 'received_at', 'resource'];
+export const OURS = ['batch_id', 'session_id', 'anonymous_id', 'received_at', 'resource'];
 
 /**
  * A batch's lines by kind, with how many items each holds; kinds without items are absent. The
@@ -57,6 +61,7 @@ export function batchStamp(body: ValidBody, receivedAt: number): Stamp {
   return {
     batchId: body.batchId,
     sessionId: body.session?.id ?? null,
+    anonymousId: body.anonymousId ?? null,
     receivedAt: iso,
     ...(body.resource ? { resource: body.resource } : {}),
   };
@@ -77,9 +82,10 @@ export function withDrops(texts: BatchTexts, body: ValidBody, stamp: Stamp): Bat
 
 /** The start of every line of the batch: our fields, without the closing brace. */
 export function lineHead(stamp: Stamp): string {
-  // batchId is validated to [A-Za-z0-9_-], so it needs no escaping.
+  // batchId and anonymousId are validated to [A-Za-z0-9_-], so they need no escaping.
   const resource = stamp.resource ? `,"resource":${JSON.stringify(stamp.resource)}` : '';
-  return `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"received_at":"${stamp.receivedAt}"${resource}`;
+  const anonymous = stamp.anonymousId === null ? 'null' : `"${stamp.anonymousId}"`;
+  return `{"batch_id":"${stamp.batchId}","session_id":${JSON.stringify(stamp.sessionId)},"anonymous_id":${anonymous},"received_at":"${stamp.receivedAt}"${resource}`;
 }
 
 export function toLines(
@@ -91,7 +97,7 @@ export function toLines(
   const spans = raw?.spans[kind];
   const reuse = raw !== undefined && spans !== undefined && spans.length === items.length * 2;
   const head = lineHead(stamp);
-  const extra = { session_id: stamp.sessionId, batch_id: stamp.batchId, received_at: stamp.receivedAt };
+  const own = stamp.sessionId === null || stamp.anonymousId === null;
   const batchResource = stamp.resource ? { resource: stamp.resource } : {};
   let text = '';
   for (let i = 0; i < items.length; i++) {
@@ -103,10 +109,26 @@ export function toLines(
       const empty = end - start < 16 && raw.text.slice(start + 1, end - 1).trim() === '';
       text += empty ? `${head}}\n` : `${head},${raw.text.slice(start + 1, end)}\n`;
     } else {
+      const extra = {
+        session_id: stamp.sessionId ?? (own ? resourceId(item, 'session.id') : null),
+        anonymous_id: stamp.anonymousId ?? (own ? resourceId(item, 'anonymous.id') : null),
+        batch_id: stamp.batchId,
+        received_at: stamp.receivedAt,
+      };
       text += `${JSON.stringify({ ...batchResource, ...item, ...extra })}\n`;
     }
   }
   return text;
+}
+
+/** A subject id from an item's own resource attributes (OTLP in), or null. */
+function resourceId(item: Record<string, unknown>, key: 'session.id' | 'anonymous.id'): string | null {
+  const resource = item.resource;
+  if (typeof resource !== 'object' || resource === null) return null;
+  const value = (resource as Record<string, unknown>)[key];
+  if (typeof value !== 'string' || value === '') return null;
+  // otlp-in.ts refuses a malformed anonymous.id; a native item's own resource is only skipped.
+  return key === 'anonymous.id' && !ANONYMOUS_ID.test(value) ? null : value;
 }
 
 /**

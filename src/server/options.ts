@@ -1,6 +1,8 @@
 /** Ingest server options: defaults, and parsing of the `serve` command line and environment. */
+import type { ServerOptions as ServerHttpOptions } from 'node:http';
 import type { ValidBody } from './validate.js';
 import { parseTrustProxy, TRUST_NONE, type TrustProxy } from './client-address.js';
+import { parseCorsOrigins } from './cors.js';
 
 /** A token bucket: at most `requests` requests per `perMs` milliseconds, refilled continuously. */
 export interface RateLimit {
@@ -35,7 +37,9 @@ export interface ServerOptions {
    */
   retentionDays: number;
   /**
-   * Value of `Access-Control-Allow-Origin` on every answer.
+   * Which pages may read the ingest answers: `'*'` (any origin), or a comma-separated list of origins
+   * (`'https://app.example,https://beta.app.example'`). With a list, an answer carries
+   * `Access-Control-Allow-Origin` only for a request whose `Origin` is in it, and `Vary: Origin`.
    * @default '*'
    */
   corsOrigin: string;
@@ -44,6 +48,13 @@ export interface ServerOptions {
    * @default 1_048_576
    */
   maxBodyBytes: number;
+  /**
+   * Longest time a request may take to arrive, headers and body; then it is answered 408 and its
+   * connection closed, so a client that stalls or trickles a body does not hold a socket and a
+   * buffer for Node's default of 5 minutes. A client batch is at most 60 kB: 30 s allows 2 kB/s.
+   * @default 30_000
+   */
+  requestTimeoutMs: number;
   /**
    * Per client address and token (see rate-limit.ts), or `'off'`. The default lets one address
    * (a NAT, an office, a proxy without `trustProxy`) send 120 requests a second with bursts of 1,200:
@@ -96,6 +107,7 @@ export function defaultOptions(): ServerOptions {
     retentionDays: 30,
     corsOrigin: '*',
     maxBodyBytes: 1_048_576,
+    requestTimeoutMs: 30_000,
     rateLimit: DEFAULT_RATE_LIMIT,
     trustProxy: TRUST_NONE,
     workers: 1,
@@ -110,12 +122,28 @@ export function resolveOptions(options: Partial<ServerOptions> = {}): ServerOpti
   checkInteger('port', resolved.port, 0, 65_535);
   checkInteger('retentionDays', resolved.retentionDays, 1);
   checkInteger('maxBodyBytes', resolved.maxBodyBytes, 1);
+  checkInteger('requestTimeoutMs', resolved.requestTimeoutMs, 1);
   checkInteger('workers', resolved.workers, 1, 64);
+  checkCors(resolved.corsOrigin, 'corsOrigin');
   if (resolved.rateLimit !== 'off') {
     checkInteger('rateLimit.requests', resolved.rateLimit.requests, 1);
     checkInteger('rateLimit.perMs', resolved.rateLimit.perMs, 1);
   }
   return resolved;
+}
+
+/**
+ * `node:http` server settings from the options. Node checks request deadlines every
+ * `connectionsCheckingInterval` (30 s by default), so a short timeout needs a shorter check.
+ */
+export function httpServerOptions(options: ServerOptions): ServerHttpOptions {
+  const timeout = options.requestTimeoutMs;
+  return {
+    requestTimeout: timeout,
+    // Node refuses a headers timeout above the request timeout.
+    headersTimeout: Math.min(timeout, 60_000),
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(timeout / 4))),
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -136,7 +164,14 @@ const SETTINGS: readonly Setting[] = [
     env: 'TELEMETRY_RETENTION_DAYS',
     apply: (o, v, s) => (o.retentionDays = parseInteger(v, s, 1)),
   },
-  { flag: '--cors-origin', env: 'TELEMETRY_CORS_ORIGIN', apply: (o, v) => (o.corsOrigin = v) },
+  {
+    flag: '--cors-origin',
+    env: 'TELEMETRY_CORS_ORIGIN',
+    apply(o, v, s) {
+      checkCors(v, s);
+      o.corsOrigin = v;
+    },
+  },
   { flag: '--max-body-bytes', apply: (o, v, s) => (o.maxBodyBytes = parseInteger(v, s, 1)) },
   {
     flag: '--forward-otlp',
@@ -164,6 +199,15 @@ const SETTINGS: readonly Setting[] = [
     },
   },
 ];
+
+function checkCors(value: unknown, source: string): void {
+  try {
+    if (typeof value !== 'string') throw new Error(`expected a string, got ${typeof value}`);
+    parseCorsOrigins(value);
+  } catch (error) {
+    throw new OptionsError(`${source}: ${(error as Error).message}`);
+  }
+}
 
 function httpUrl(value: string, source: string): string {
   if (!/^https?:\/\/[^/]/.test(value))

@@ -4,7 +4,15 @@
  * resource and scope; ids stay hex; int64 fields are accepted as strings or numbers.
  */
 import type { Kind, LogLevel } from '../telemetry/records.js';
-import { MAX_ITEMS, type LogItem, type MetricItem, type TraceItem, type ValidBody } from './validate.js';
+import {
+  ANONYMOUS_ID,
+  ANONYMOUS_ID_RULE,
+  MAX_ITEMS,
+  type LogItem,
+  type MetricItem,
+  type TraceItem,
+  type ValidBody,
+} from './validate.js';
 
 export const OTLP_PATHS: Readonly<Record<string, Kind>> = {
   '/v1/logs': 'logs',
@@ -27,6 +35,14 @@ export function fromOtlp(kind: Kind, input: unknown, batchId: string): OtlpResul
       const at = `${resourceKey}[${ri}]`;
       const resourceObject = r.resource === undefined ? {} : object(r.resource, `${at}.resource`);
       const resource = attributes(resourceObject.attributes, `${at}.resource.attributes`);
+      // The client's OTLP encoder sends its anonymous id here, next to session.id; the store puts it
+      // on every line as anonymous_id (lines.ts), so it is held to the native envelope's rule.
+      const anonymous = resource['anonymous.id'];
+      if (anonymous !== undefined && anonymous !== null) {
+        if (typeof anonymous !== 'string' || !ANONYMOUS_ID.test(anonymous)) {
+          throw new OtlpError(`${at}.resource attribute anonymous.id ${ANONYMOUS_ID_RULE}`);
+        }
+      }
       list(r[scopeKey], `${at}.${scopeKey}`).forEach((s, si) => {
         const sat = `${at}.${scopeKey}[${si}]`;
         const scope = s.scope === undefined ? undefined : scopeOf(object(s.scope, `${sat}.scope`));

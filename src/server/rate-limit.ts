@@ -6,6 +6,12 @@ export interface RateLimiter {
   take(key: string): number;
 }
 
+/**
+ * A limiter that may live in another process: `serve --workers n` workers ask the primary, which
+ * holds the one set of buckets (cluster.ts), so the limit holds for the whole server.
+ */
+export type TakeToken = (key: string) => number | Promise<number>;
+
 interface Bucket {
   tokens: number;
   at: number;

@@ -1,7 +1,6 @@
 /** Reads a request body as text: content-type and encoding checks, size limit, decompression. */
 import type { IncomingMessage } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip, inflate } from 'node:zlib';
+import { createGunzip, createInflate } from 'node:zlib';
 
 export type Encoding = 'gzip' | 'deflate' | 'identity';
 
@@ -12,7 +11,7 @@ export interface Refusal {
 }
 
 const TYPES = ['application/json', 'text/plain'];
-const DECOMPRESS = { gzip: promisify(gunzip), deflate: promisify(inflate) };
+const INFLATERS = { gzip: createGunzip, deflate: createInflate };
 
 /**
  * Checks the headers before any byte of the body is read. `text/plain` is accepted because a send
@@ -34,61 +33,67 @@ export function checkHeaders(req: IncomingMessage, otlp = false): { encoding: En
 }
 
 /**
- * The body's bytes (decompressed), or a refusal. At most `maxBytes` are read from the wire, and the
- * decompressed size has the same cap, so a small gzip bomb is refused as well.
+ * The body's bytes (inflated), or a refusal. At most `maxBytes` are read from the wire, and a compressed
+ * body is inflated as it arrives with a running count of the output: once that passes `maxBytes`
+ * the inflater is destroyed and the answer is 413 at once, so a gzip bomb costs neither the rest of
+ * its inflation nor the rest of its upload (the lingering close in reply.ts discards that).
  */
-export async function readBody(
+export function readBody(
   req: IncomingMessage,
   encoding: Encoding,
   maxBytes: number,
 ): Promise<{ bytes: Buffer } | Refusal> {
   const tooLarge: Refusal = { status: 413, reason: `body exceeds ${maxBytes} bytes` };
   const declared = Number(req.headers['content-length']);
-  if (declared > maxBytes) return tooLarge;
+  if (declared > maxBytes) return Promise.resolve(tooLarge);
 
-  const raw = await readRaw(req, maxBytes);
-  if (raw === 'too large') return tooLarge;
-  if (raw === 'aborted') return { status: 400, reason: 'request body was cut off' };
+  return new Promise((resolve) => {
+    const wire: Buffer[] = [];
+    let wireSize = 0;
+    const inflater = encoding === 'identity' ? undefined : INFLATERS[encoding]();
+    const inflated: Buffer[] = [];
+    let inflatedSize = 0;
+    let done = false;
 
-  let bytes = raw;
-  if (encoding !== 'identity') {
-    try {
-      bytes = await DECOMPRESS[encoding](raw, { maxOutputLength: maxBytes });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        return { status: 413, reason: `decompressed body exceeds ${maxBytes} bytes` };
-      }
-      return { status: 400, reason: `invalid ${encoding} body: ${(error as Error).message}` };
-    }
-  }
-  return { bytes };
+    const finish = (result: { bytes: Buffer } | Refusal): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
+      if (inflater && !inflater.destroyed) inflater.destroy();
+      if ('status' in result) req.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      wireSize += chunk.length;
+      if (wireSize > maxBytes) return finish(tooLarge);
+      if (inflater) inflater.write(chunk);
+      else wire.push(chunk);
+    };
+    const onEnd = (): void => {
+      // The whole body is here: a request's 'close' follows its 'end', and is no abort then.
+      req.off('close', onAbort).off('error', onAbort);
+      if (inflater) inflater.end();
+      // One chunk (most bodies on a fast link) needs no copy.
+      else finish({ bytes: wire.length === 1 ? wire[0]! : Buffer.concat(wire, wireSize) });
+    };
+    const onAbort = (): void => finish({ status: 400, reason: 'request body was cut off' });
+
+    inflater
+      ?.on('data', (chunk: Buffer) => {
+        if (done) return;
+        inflatedSize += chunk.length;
+        if (inflatedSize > maxBytes) {
+          finish({ status: 413, reason: `decompressed body exceeds ${maxBytes} bytes` });
+        } else inflated.push(chunk);
+      })
+      .on('end', () => finish({ bytes: Buffer.concat(inflated, inflatedSize) }))
+      .on('error', (error) => finish({ status: 400, reason: `invalid ${encoding} body: ${error.message}` }));
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort);
+  });
 }
 
 /** The body as text for JSON.parse. */
 export function bodyText(bytes: Buffer): string {
   // A leading byte-order mark is legal in UTF-8 text but not in JSON.
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
-}
-
-/** Collects the body, giving up (and reading no further) once it passes `maxBytes`. */
-function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (result: Buffer | 'too large' | 'aborted'): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.pause();
-        finish('too large');
-      } else chunks.push(chunk);
-    };
-    // One chunk (most bodies on a fast link) needs no copy.
-    const onEnd = (): void => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    const onAbort = (): void => finish('aborted');
-    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort);
-  });
 }

@@ -13,6 +13,8 @@ import { dayOfFile, isDay } from './days.js';
 export interface StoredItem {
   [field: string]: unknown;
   session_id: string | null;
+  /** The client's anonymous id; absent on lines stored before the server knew it. */
+  anonymous_id?: string | null;
   batch_id: string;
   received_at: string;
 }

@@ -7,6 +7,7 @@
  * the answer, and retries the batch for ever.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CorsHeaders } from './cors.js';
 
 export interface Lingering {
   /** Most bytes read and discarded after an early answer. */
@@ -22,20 +23,19 @@ export type Reply = (
   headers?: Record<string, string>,
 ) => void;
 
-export function createReply(cors: Record<string, string>, lingering: Lingering): Reply {
-  // A flat [name, value, …] list made once: writeHead then copies no object and walks no keys.
-  const fixed = [
-    ...Object.entries(cors).flat(),
-    'Content-Type',
-    'application/json; charset=utf-8',
-    'Cache-Control',
-    'no-store',
-  ];
+export function createReply(cors: CorsHeaders, lingering: Lingering): Reply {
+  // Flat [name, value, …] lists: writeHead then copies no object and walks no keys. The CORS
+  // headers are one of a few objects (cors.ts), each flattened once.
+  const flat = new WeakMap<object, string[]>();
+  const fixed = ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store'];
   return (res, status, body, headers) => {
     if (res.headersSent) return;
     const json = JSON.stringify(body);
     const early = !res.req.complete;
-    const list = [...fixed, 'Content-Length', String(Buffer.byteLength(json))];
+    const corsHeaders = cors(res.req.headers.origin);
+    let corsList = flat.get(corsHeaders);
+    if (!corsList) flat.set(corsHeaders, (corsList = Object.entries(corsHeaders).flat()));
+    const list = [...corsList, ...fixed, 'Content-Length', String(Buffer.byteLength(json))];
     // The connection will not carry another request: the rest of this body is discarded.
     if (early) list.push('Connection', 'close');
     if (headers) for (const name in headers) list.push(name, headers[name]!);

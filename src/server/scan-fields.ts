@@ -2,6 +2,8 @@
  * The item fields scan-body.ts checks, as validate.ts requires them: their names as bits, what
  * each kind needs, and the fields of ours an item must not carry for its bytes to be reused.
  */
+import { OURS } from './lines.js';
+
 export const LEVEL = 1;
 export const MESSAGE = 2;
 export const NAME = 4;
@@ -15,8 +17,8 @@ export const NUMBER_FIELDS = VALUE | DURATION;
 /** What each kind's items need, in the order of KINDS (logs, traces, metrics). */
 export const REQUIRED = [LEVEL | MESSAGE, TRACE_ID | SPAN_ID | NAME | DURATION, NAME | VALUE];
 
-/** Fields the store adds (lines.ts): an item carrying one is serialised by the general path instead. */
-const OURS = ['batch_id', 'session_id', 'received_at', 'resource'];
+/** Lengths of the fields the store adds (lines.ts): an item carrying one goes the general path. */
+const OURS_LENGTHS = new Set(OURS.map((key) => key.length));
 
 /** The bit of the item key at `[start, start + length)`: 0 for other keys, -1 for a field of ours. */
 export function fieldOf(b: Buffer, start: number, length: number): number {
@@ -30,13 +32,11 @@ export function fieldOf(b: Buffer, start: number, length: number): number {
     case 7:
       return same(b, start, 'message') ? MESSAGE : same(b, start, 'traceId') ? TRACE_ID : 0;
     case 8:
-    case 10:
-    case 11:
-      if (OURS.some((key) => key.length === length && same(b, start, key))) return -1;
-      return length === 8 && same(b, start, 'duration') ? DURATION : 0;
-    default:
-      return 0;
+      if (same(b, start, 'duration')) return DURATION;
+      break;
   }
+  if (OURS_LENGTHS.has(length) && OURS.some((key) => key.length === length && same(b, start, key))) return -1;
+  return 0;
 }
 
 /** Whether the bytes at `at` are the ASCII text `ascii`. */

@@ -1,10 +1,11 @@
 /** Starts the ingest server: store, handler, listening socket and retention sweeps. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startAdmin } from './admin.js';
 import { createDashboard } from './dashboard/handler.js';
 import { withForwarding } from './forward-otlp.js';
 import { createIngestHandler } from './ingest.js';
-import { resolveOptions, type ServerOptions } from './options.js';
+import { httpServerOptions, resolveOptions, type ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
 import { openStore, type Store } from './store.js';
 
@@ -20,18 +21,30 @@ export interface RunningServer {
 
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
+  // Before the store opens: `delete` asks this server to do its work from now on (admin.ts).
+  const admin = await startAdmin(options.dataDir, options.onError);
   const dashboard = createDashboard(options);
   const store = await openStore(options.dataDir, dashboard.onAppend);
   const forwarding = await withForwarding(options);
+  admin.serve({ store, index: dashboard.index, removeSpooled: forwarding.forwarder?.removeItems });
   const ingest = createIngestHandler(forwarding.options, store);
-  const server = createServer((req, res) => void (dashboard.handle(req, res) || ingest(req, res)));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  const server = createServer(
+    httpServerOptions(options),
+    (req, res) => void (dashboard.handle(req, res) || ingest(req, res)),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Port taken: nothing may stay announced in `.admin.json` or hold the store.
+    await Promise.all([admin.close(), store.close(), forwarding.close()]);
+    throw error;
+  }
   dashboard.start();
   const retention = startRetention(options);
   // Awaited so a caller (or test) sees expired files gone once the server is up.
@@ -51,7 +64,7 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
         server.close(() => resolve());
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
-      }).then(() => Promise.all([store.close(), forwarding.close()]).then(() => undefined));
+      }).then(() => Promise.all([store.close(), forwarding.close(), admin.close()]).then(() => undefined));
       return closing;
     },
   };

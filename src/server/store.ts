@@ -7,7 +7,7 @@
  * is made when a batch is queued, against what is stored and what is being written, so two copies
  * of a batch in one group, or arriving while the first is written, are stored once.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
 import { openDayFiles, repairLastWrite } from './day-files.js';
 import { utcDay } from './days.js';
@@ -37,6 +37,13 @@ export interface Store {
   readKind(kind: Kind, options?: ReadOptions): Promise<ReadResult>;
   /** Days that have a file for `kind`, oldest first. */
   listDays(kind: Kind): Promise<string[]>;
+  /**
+   * Runs `task` (a rewrite of the day file at `path`: delete-lines.ts) while nothing is written.
+   * Requests keep being accepted meanwhile; their lines wait in the next group, which is written
+   * after the task, through a handle opened afresh, so no line lands in the file being replaced
+   * (lost with it) and none is acknowledged before it is in the new one. Tasks run one at a time.
+   */
+  exclusive<T>(path: string, task: () => Promise<T>): Promise<T>;
   /** Resolves once every write queued so far has finished. */
   idle(): Promise<void>;
   /** Waits for queued writes, then closes the open files. */
@@ -66,6 +73,9 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
   const writing = new Map<string, Promise<void>>();
   const files = openDayFiles();
   let group: Group | undefined;
+  /** Set while an exclusive task runs: the group's write waits for it. */
+  let paused: Promise<void> | undefined;
+  let deferred = false;
   let lastDay = '';
   let dayAt = NaN;
   let day = '';
@@ -90,6 +100,10 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
 
   /** Writes the group: one write per file, then settles every batch in it. */
   function flush(): void {
+    if (paused) {
+      deferred = true;
+      return;
+    }
     const current = group!;
     group = undefined;
     const errors = new Map<string, unknown>();
@@ -102,6 +116,28 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
     }
     current.settle(errors);
     onAppend?.();
+  }
+
+  async function exclusive<T>(path: string, task: () => Promise<T>): Promise<T> {
+    while (paused) await paused;
+    // Writes are synchronous (day-files.ts), so between two turns of the loop none is half done:
+    // from here until `release`, the file at `path` holds exactly what was acknowledged.
+    let release!: () => void;
+    paused = new Promise<void>((resolve) => (release = resolve));
+    try {
+      return await task();
+    } finally {
+      // The task may have renamed a new file over `path`: the next append must open that one, not
+      // write to the old inode (day-files.ts would notice only up to a second later).
+      const target = resolve(path);
+      files.closeOthers((open) => resolve(open) !== target);
+      paused = undefined;
+      release();
+      if (deferred) {
+        deferred = false;
+        flush();
+      }
+    }
   }
 
   async function idle(): Promise<void> {
@@ -170,6 +206,7 @@ export async function openStore(dataDir: string, onAppend?: () => void): Promise
     appendTexts,
     readKind: (kind, options) => readKind(dataDir, kind, options),
     listDays: (kind) => listDays(dataDir, kind),
+    exclusive,
     idle,
     async close() {
       await idle();

@@ -11,6 +11,9 @@ export const MAX_ITEMS = 10_000;
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const BATCH_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** The client's daily-rotating anonymous user id: stored on every line, and what `delete --anonymous-id` finds. */
+export const ANONYMOUS_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ANONYMOUS_ID_RULE = 'must be 1 to 64 characters of A-Z a-z 0-9 _ -';
 
 type Item = Record<string, unknown>;
 export type LogItem = Pick<LogRecord, 'level' | 'message'> & Item;
@@ -21,6 +24,8 @@ export type TraceItem = Pick<SpanRecord, 'traceId' | 'spanId' | 'name' | 'durati
 export interface ValidBody {
   batchId: string;
   session?: { id?: string };
+  /** The envelope's `anonymousId` (absent or null in the body: undefined). */
+  anonymousId?: string;
   resource?: Item;
   logs: LogItem[];
   traces: TraceItem[];
@@ -76,6 +81,13 @@ function check(input: unknown): ValidBody {
       throw new ShapeError('session.id must be a string');
     }
     body.session = session.id === undefined ? {} : { id: session.id };
+  }
+  const { anonymousId } = input;
+  if (anonymousId !== undefined && anonymousId !== null) {
+    if (typeof anonymousId !== 'string' || !ANONYMOUS_ID.test(anonymousId)) {
+      throw new ShapeError(`anonymousId ${ANONYMOUS_ID_RULE}`);
+    }
+    body.anonymousId = anonymousId;
   }
   if (resource !== undefined) {
     if (!isObject(resource)) throw new ShapeError('resource must be an object');

@@ -1,9 +1,18 @@
-import { resolveOptions, type TelemetryOptions } from './config.js';
-import { inSample, sessionId, storeConsent, storedConsent, type ConsentState } from './consent.js';
+import { anonymousIds, clearAnonymousId } from './anonymous-id.js';
+import {
+  level as validLevel,
+  resolveOptions,
+  safeOptions,
+  type TelemetryLevel,
+  type TelemetryOptions,
+} from './config.js';
+import { inSample, storeConsent, storedConsent, type ConsentState } from './consent.js';
+import { toNativeBody } from './encoders/native.js';
 import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { applyBeforeSend, createScrubber, defaultScrubber } from './privacy.js';
 import { hexId, type ExceptionInfo, type Kind, type LogLevel, type SpanRecord } from './records.js';
+import { createSessions } from './session.js';
 import { emptyStatus, type TelemetryStatus } from './status.js';
 
 /** A span you time yourself. `end()` records it once; later calls do nothing. */
@@ -43,6 +52,14 @@ export interface Telemetry {
   isConfigured(): boolean;
   /** The tab's session id ('' when the client is off). */
   getSessionId(): string;
+  /** Today's anonymous user id ('' when nothing is recorded): random, rotated daily, never joined across days. */
+  getAnonymousId(): string;
+  /** Changes how much is collected from now on (`'minimal'`, `'normal'`, `'verbose'`). */
+  setLevel(level: TelemetryLevel): void;
+  /** Every queued event as JSON: an array of native bodies the ingest server accepts ('[]' when off). */
+  exportQueued(): Promise<string>;
+  /** Empties the outbox and the buffer (counted as `cleared`). */
+  clearQueued(): Promise<void>;
   status(): TelemetryStatus;
   /** Flushes (within `timeoutMs` if given), then removes listeners and timers. */
   shutdown(options?: FlushOptions): Promise<void>;
@@ -54,6 +71,14 @@ export interface FlushOptions {
 }
 
 const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
+
+/** Whether `level` collects this record. */
+function collects(level: TelemetryLevel, kind: Kind, item: { level?: string; name?: string }): boolean {
+  if (level === 'verbose') return true;
+  if (kind === 'logs') return level === 'normal' ? item.level !== 'debug' : item.level === 'error';
+  // Web vitals as trackWebVitals names them (`web_vital_lcp`, …): what 'minimal' keeps besides errors.
+  return level === 'normal' || (kind === 'metrics' && !!item.name?.startsWith('web_vital_'));
+}
 const NOOP_SPAN: Span = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), end() {} });
 // Spans are timed on the monotonic clock where there is one.
 const clock = (): number => globalThis.performance?.now() ?? Date.now();
@@ -85,7 +110,9 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
  * unless it is enabled: `enabled` not false, `featureFlag()` true, an `endpoint`, the user not opted
  * out, and the session in the sample.
  */
-export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
+export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
+  // A plain copy, read once: options that throw when read must not make the factory throw.
+  const input = safeOptions(given);
   const options = resolveOptions(input);
   const { now, random } = options;
   const newId = (): string => hexId(16, random);
@@ -94,8 +121,41 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     input.scrubPatterns?.length || input.allowKeys?.length ? createScrubber(input) : defaultScrubber;
   const { sanitizeAttributes, sanitizeMessage, exceptionInfo } = privacy;
   const url = options.captureUrl ? privacy.pageUrl : () => undefined;
-  /** Adds a finished record, after the app's `beforeSend` hook, which may edit or drop it (counted). */
-  function put(p: Sink, kind: Kind, item: Parameters<Pipeline['add']>[1]): void {
+  let level = options.level;
+  // Event ids: a random tag for this page and a sequence, unique within the session at a few bytes.
+  const tag = hexId(4, random);
+  let seq = 0;
+  // 64 random bits: unique enough for a day's users, and 16 bytes less on every batch than a trace id.
+  const anonymousId = anonymousIds(() => hexId(8, random));
+  const sessionEvent = (timestamp: number, message: string, context: object): void => {
+    const p = options.sessionEvents && sink();
+    if (p) put(p, 'logs', { timestamp, level: 'info', message, context: { ...context } }, true);
+  };
+  const sessions = createSessions(newId, options.sessionTimeoutMs, {
+    // Stamped when the session started (its first event) and ended (its last event, or the close).
+    onStart: (s) => sessionEvent(s.start, 'session_start', {}),
+    onEnd: (s, reason) => {
+      sessionEvent(s.last, 'session_end', { reason, duration_ms: s.last - s.start, page_views: s.views });
+      // Written now, under the ending session's id: the next event belongs to a new session.
+      if (reason === 'timeout') pipeline?.seal();
+    },
+  });
+  let hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+  // Early events recorded before the session was read: they touch it when the pipeline starts.
+  let untouched = 0;
+  const touch = (item: { timestamp: number; message?: string }): unknown =>
+    sessions.touch(item.timestamp, item.message === 'page_view');
+
+  /**
+   * Adds a finished record, after the level check and the app's `beforeSend` hook, which may edit or
+   * drop it (counted). Each record first keeps its session alive, or ends an idle one and starts the
+   * next (`internal`: the session's own events).
+   */
+  function put(p: Sink, kind: Kind, item: Parameters<Pipeline['add']>[1], internal = false): void {
+    if (!collects(level, kind, item)) return;
+    if (!internal && decided) touch(item);
+    else if (!internal) untouched++;
+    item.eventId = `${tag}.${(++seq).toString(36)}`;
     const hook = options.beforeSend;
     if (!hook) return p.add(kind, item);
     // The hook returns what it likes; applyBeforeSend checks the shape and scrubs it again.
@@ -130,7 +190,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   function decide(): boolean {
     if (!decided) {
       decided = true;
-      session = sessionId(newId);
+      session = sessions.load(now());
       sampled = inSample(session, options.sampleRate);
       consent = storedConsent();
       // Global Privacy Control is the user's "no" sent by the browser: it counts until they opt in here.
@@ -176,18 +236,34 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
     clearTimeout(startTimer);
     unwatchEarly();
     if (closed) return void (early = null);
+    if (configured) decide();
     const events = early;
     early = null;
     if (!pipeline && configured && (!decided || (sampled && allowed())))
-      last = pipeline = createPipeline(options, () => session, {
+      last = pipeline = createPipeline(options, sessions.id, {
         ready: decide,
         optIn: optingIn,
+        anonymousId: () => anonymousId(now()),
         onOptedOut: () => {
           consent = 'denied';
           pipeline = null;
         },
+        onLeave: (closing) => {
+          clearTimeout(hiddenTimer);
+          if (closing) return sessions.end('close', now());
+          sessions.save();
+          // Hidden for the whole timeout: the visit is over (timers of hidden pages run at least
+          // once a minute in Chromium, so this fires on time or soon after).
+          hiddenTimer = setTimeout(() => sessions.end('timeout'), options.sessionTimeoutMs);
+        },
+        onReturn: () => clearTimeout(hiddenTimer),
       });
-    for (const event of (pipeline && events) || []) pipeline!.add(...event);
+    // Early events keep their session alive (or start it) in order, before they are added.
+    for (const [i, event] of ((pipeline && events) || []).entries()) {
+      if (i < untouched) touch(event[1]);
+      pipeline!.add(...event);
+    }
+    untouched = 0;
     for (const drop of (pipeline && earlyDrops) || []) pipeline!.drop(...drop);
     earlyDrops = [];
     optingIn = false;
@@ -201,6 +277,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
   }
 
   const stop = guard(() => {
+    clearTimeout(hiddenTimer);
     pipeline?.stop();
     pipeline = null;
   });
@@ -335,6 +412,7 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       ready();
       consent = 'denied';
       storeConsent('denied');
+      clearAnonymousId();
       const p = pipeline;
       stop();
       void p?.clear();
@@ -368,7 +446,31 @@ export function createTelemetry(input: TelemetryOptions = {}): Telemetry {
       } catch {
         // no session yet
       }
-      return session;
+      return sessions.id() || session;
+    },
+    getAnonymousId: () => {
+      try {
+        return ready() ? anonymousId(now()) : '';
+      } catch {
+        return '';
+      }
+    },
+    setLevel: (next) => void (level = validLevel(next) ?? level),
+    exportQueued: async () => {
+      try {
+        const list = ready() ? await pipeline!.exportQueued() : [];
+        const sentAt = now();
+        return JSON.stringify(list.map((entry) => toNativeBody(entry, { sentAt })));
+      } catch {
+        return '[]';
+      }
+    },
+    clearQueued: async () => {
+      try {
+        if (ready()) await pipeline!.clearQueued();
+      } catch {
+        // never rejects
+      }
     },
     status(): TelemetryStatus {
       try {

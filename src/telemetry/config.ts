@@ -8,6 +8,12 @@ import type { Transport } from './transport.js';
 /** Wire formats the client can speak. */
 export type TelemetryFormat = 'native' | 'otlp' | 'posthog';
 
+/**
+ * How much is collected. `'minimal'`: errors (error logs, exceptions) and web vitals only.
+ * `'normal'`: everything but debug logs. `'verbose'`: everything, debug logs included.
+ */
+export type TelemetryLevel = 'minimal' | 'normal' | 'verbose';
+
 /** Options of `createTelemetry`. Everything is optional; without an `endpoint` the client stays disabled. */
 export interface TelemetryOptions {
   /**
@@ -111,15 +117,42 @@ export interface TelemetryOptions {
   respectGpc?: boolean;
   /** Also add `url` (origin + path, no query) to logs. @default true */
   captureUrl?: boolean;
+  /** How much is collected (see `TelemetryLevel`); `setLevel()` changes it at run time. @default 'normal' */
+  level?: TelemetryLevel;
+  /**
+   * Collect into the outbox and never send: for air-gapped machines. `exportQueued()` returns what
+   * waits as JSON (native bodies the ingest server accepts), `clearQueued()` empties the outbox.
+   * @default false
+   */
+  airGapped?: boolean;
+  /** A session ends after this long without an event (or hidden); the next event starts a new one. @default 1800000 (30 min) */
+  sessionTimeoutMs?: number;
+  /**
+   * Record `session_start` and `session_end` (reason, duration, page views) logs. Off, sessions
+   * still rotate after `sessionTimeoutMs`; only the events are not recorded.
+   * @default true
+   */
+  sessionEvents?: boolean;
+  /** Deployment environment, sent as `resource.environment` (e.g. 'production', 'staging'). @default undefined */
+  environment?: string;
+  /**
+   * More resource attributes, sent with every batch and stored with every line (e.g.
+   * `{ channel: 'beta' }`); string values only. `app`, `version` and the context fields win.
+   * @default {}
+   */
+  resource?: Record<string, string>;
+  /** Add coarse browser (name and major version), OS and device class to the resource. @default true */
+  captureContext?: boolean;
 }
 
 /** Options with every default applied. */
 export interface ResolvedOptions extends Required<
   Omit<
     TelemetryOptions,
-    'endpoint' | 'token' | 'outbox' | 'transport' | 'random' | 'locks' | 'keepaliveBudget'
+    'endpoint' | 'token' | 'outbox' | 'transport' | 'random' | 'locks' | 'keepaliveBudget' | 'environment'
   >
 > {
+  environment: string | undefined;
   keepaliveBudget: KeepaliveBudget | undefined;
   locks: LockManager | null | undefined;
   endpoint: string | undefined;
@@ -148,6 +181,7 @@ const NUMERIC = {
   maxBatchBytes: [60_000, 1024, 60_000, true],
   retryBaseMs: [2_000, 0, Infinity],
   retryMaxMs: [300_000, 0, Infinity],
+  sessionTimeoutMs: [30 * 60_000, 1, Infinity],
 } satisfies Record<string, [defaultValue: number, min: number, max: number, whole?: boolean]>;
 
 type NumericOption = keyof typeof NUMERIC;
@@ -159,6 +193,65 @@ export const DEFAULTS = /* @__PURE__ */ Object.fromEntries(
 const text = (value: unknown, fallback?: string): string | undefined =>
   typeof value === 'string' && value !== '' ? value : fallback;
 const fn = <F>(value: unknown, fallback: F): F => (typeof value === 'function' ? (value as F) : fallback);
+
+/** A valid level, or undefined. */
+export const level = (value: unknown): TelemetryLevel | undefined =>
+  value === 'minimal' || value === 'normal' || value === 'verbose' ? value : undefined;
+
+/** The string-valued fields of a plain object (none when it cannot be read). */
+function strings(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v.slice(0, 256);
+  } catch {
+    // a Proxy or getter that throws: what was read so far
+  }
+  return out;
+}
+
+/**
+ * A plain copy of what the page passed as options, read once and never again: anything but an
+ * object counts as `{}`, a getter or Proxy trap that throws loses only its own key, and
+ * `scrubPatterns` and `allowKeys` keep only entries of the right shape. So `createTelemetry` and
+ * `configure` never throw, whatever they are given (DESIGN.md section 3).
+ */
+export function safeOptions(input: unknown): TelemetryOptions {
+  const out: Record<string, unknown> = {};
+  // Every option by name (own or inherited, as reading them one by one found them).
+  for (const key of OPTION_KEYS.split(' ')) {
+    try {
+      // Only what is set: an undefined here would hide the Vite env in configure().
+      const value = (input as Record<string, unknown> | null)?.[key];
+      if (value !== undefined) out[key] = value;
+    } catch {
+      // this option is lost, not the others
+    }
+  }
+  if (out.scrubPatterns)
+    out.scrubPatterns = entries(
+      out.scrubPatterns,
+      (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp,
+    );
+  if (out.allowKeys) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
+  return out;
+}
+
+const OPTION_KEYS =
+  'format encoder endpoint token enabled featureFlag batchSize flushIntervalMs persistDelayMs sampleRate app ' +
+  'version maxQueuedEvents maxQueuedBytes maxRepeatsPerMinute compress maxAttempts maxAgeMs maxBatchBytes ' +
+  'retryBaseMs retryMaxMs outbox transport keepaliveBudget locks now random onDiagnostic consent ' +
+  'scrubPatterns allowKeys beforeSend respectGpc captureUrl level airGapped sessionTimeoutMs ' +
+  'sessionEvents environment resource captureContext';
+
+/** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
+function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
+  try {
+    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
+  } catch {
+    return [];
+  }
+}
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {
   const o = options as Record<string, unknown>;
@@ -181,6 +274,12 @@ export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions 
     compress: o.compress !== false,
     respectGpc: o.respectGpc !== false,
     consent: o.consent === 'required' ? 'required' : 'granted',
+    level: level(o.level) ?? 'normal',
+    airGapped: o.airGapped === true,
+    sessionEvents: o.sessionEvents !== false,
+    captureContext: o.captureContext !== false,
+    environment: text(o.environment),
+    resource: strings(o.resource),
     featureFlag: fn(o.featureFlag, () => true),
     now: fn(o.now, Date.now),
     onDiagnostic: fn(o.onDiagnostic, () => {}),
@@ -203,6 +302,9 @@ export interface TelemetryEnv {
   VITE_TELEMETRY_SAMPLE_RATE?: string;
   VITE_TELEMETRY_APP?: string;
   VITE_TELEMETRY_VERSION?: string;
+  VITE_TELEMETRY_LEVEL?: string;
+  VITE_TELEMETRY_AIR_GAPPED?: string;
+  VITE_TELEMETRY_ENVIRONMENT?: string;
 }
 
 /**
@@ -227,5 +329,8 @@ export function fromViteEnv(env: TelemetryEnv | undefined): TelemetryOptions {
     sampleRate: num('SAMPLE_RATE'),
     app: read('APP'),
     version: read('VERSION'),
+    level: level(read('LEVEL')),
+    airGapped: read('AIR_GAPPED') === 'true',
+    environment: read('ENVIRONMENT'),
   };
 }

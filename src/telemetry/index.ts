@@ -6,7 +6,7 @@ export { createTelemetry } from './client.js';
 export type { FlushOptions, Span, SpanOptions, Telemetry } from './client.js';
 export type { ConsentState } from './consent.js';
 export { fromViteEnv } from './config.js';
-export type { TelemetryEnv, TelemetryFormat, TelemetryOptions } from './config.js';
+export type { TelemetryEnv, TelemetryFormat, TelemetryLevel, TelemetryOptions } from './config.js';
 export { memoryOutbox } from './outbox.js';
 export type { Outbox, OutboxEntry } from './outbox.js';
 export { indexedDbOutbox } from './outbox-idb.js';

@@ -15,15 +15,20 @@ function listen(listeners: [EventTarget, string, (event: Event) => void][]): () 
  * mobile browsers reliably fire; Safari may skip it on link navigation, so `pagehide` too.
  * `unload`/`beforeunload` are not used: unreliable, and they break the back/forward cache.
  *
- * `onLeave`: the page is hidden or going away, send now with keepalive. `onReturn`: the page is
+ * `onLeave`: the page is hidden (`closing` false) or going away (`pagehide`: `closing` true), send now
+ * with keepalive. `onReturn`: the page is
  * visible again, or connectivity came back. Returns a function that removes exactly these
  * listeners; a no-op outside a browser page.
  */
-export function watchLifecycle(onLeave: () => void, onReturn: () => void): () => void {
+export function watchLifecycle(onLeave: (closing: boolean) => void, onReturn: () => void): () => void {
   if (!inPage()) return () => {};
   return listen([
-    [document, 'visibilitychange', () => (document.visibilityState === 'hidden' ? onLeave : onReturn)()],
-    [window, 'pagehide', onLeave],
+    [
+      document,
+      'visibilitychange',
+      () => (document.visibilityState === 'hidden' ? onLeave(false) : onReturn()),
+    ],
+    [window, 'pagehide', () => onLeave(true)],
     [window, 'online', onReturn],
   ]);
 }

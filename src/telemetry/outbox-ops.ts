@@ -27,6 +27,7 @@ export interface SizedItem {
 export interface EntryTemplate {
   owner: string;
   sessionId: string;
+  anonymousId?: string;
   resource: Resource;
   now: number;
   newId: () => string;
@@ -46,7 +47,7 @@ const newEntry = (t: EntryTemplate): OutboxEntry => {
     open: true,
     attempts: 0,
     nextAttemptAt: 0,
-    batch: { ...emptyItems(), sessionId: t.sessionId, resource: t.resource },
+    batch: { ...emptyItems(), sessionId: t.sessionId, anonymousId: t.anonymousId, resource: t.resource },
   };
 };
 
@@ -59,8 +60,11 @@ const newEntry = (t: EntryTemplate): OutboxEntry => {
 export function fill(open: OutboxEntry | null, items: SizedItem[], t: EntryTemplate): OutboxEntry[] {
   let entry = open && structuredClone(open);
   const out = entry ? [entry] : [];
+  // A new session or a new day's anonymous id starts a new batch: a batch has one of each.
+  const same = (e: OutboxEntry): boolean =>
+    e.batch.sessionId === t.sessionId && e.batch.anonymousId === t.anonymousId;
   for (const s of items) {
-    if (!entry || (entry.count > 0 && entry.bytes + s.bytes + 1 > t.maxBytes)) {
+    if (!entry || (entry.count > 0 && (entry.bytes + s.bytes + 1 > t.maxBytes || !same(entry)))) {
       if (entry) entry.open = false;
       out.push((entry = newEntry(t)));
     }
@@ -322,15 +326,52 @@ export function settleManyOp(owner: string, settlements: Settlement[]): OutboxOp
 /** `settleManyOp` for one entry. */
 export const settleOp = (owner: string, key: string, next: Settlement[1]): OutboxOp<number> =>
   settleManyOp(owner, [[key, next]]);
-/** Opt-out: deletes every entry and records the choice where every tab and the worker read it. */
-export const optOutOp: OutboxOp<number> = async (tx) => {
+/**
+ * Writes whole entries planned elsewhere (the unload spill), each only if its key is not stored yet:
+ * an entry that was written, or sent and deleted, before is not written again. Resolves with the
+ * events written; nothing when the user opted out.
+ */
+export const restoreOp =
+  (entries: OutboxEntry[]): OutboxOp<number> =>
+  async (tx) => {
+    if (await isOptedOut(tx)) return 0;
+    const totals = await totalsOf(tx);
+    let n = 0;
+    for (const e of entries) {
+      if (await tx.get(META + e.key)) continue;
+      write(tx, totals, e);
+      n += e.count;
+    }
+    tx.put('totals', totals);
+    return n;
+  };
+
+/** Deletes every entry (`clearQueued()`); resolves with the events removed. */
+export const clearOp: OutboxOp<number> = async (tx) => {
   const metas: EntryMeta[] = [];
   await tx.scan((m) => void metas.push(m));
   const totals = await totalsOf(tx);
   for (const m of metas) remove(tx, totals, m);
   tx.put('totals', { events: 0, bytes: 0 });
-  tx.put('consent', 'out');
   return metas.reduce((n, m) => n + m.count, 0);
+};
+
+/** Opt-out: deletes every entry and records the choice where every tab and the worker read it. */
+export const optOutOp: OutboxOp<number> = async (tx) => {
+  tx.put('consent', 'out');
+  return clearOp(tx);
+};
+
+/** Every queued batch, oldest first (`exportQueued()`). */
+export const exportOp: OutboxOp<{ batchId: string; batch: Payload }[]> = async (tx) => {
+  const metas: EntryMeta[] = [];
+  await tx.scan((m) => void metas.push(m));
+  const out = [];
+  for (const m of metas) {
+    const batch = await tx.get<Payload>(PAYLOAD + m.key);
+    if (batch) out.push({ batchId: m.batchId, batch });
+  }
+  return out;
 };
 
 /** Opt-in: removes the stored choice. */

@@ -41,6 +41,7 @@ export interface EntryMeta {
 /** What a batch carries besides its items: fixed when its events were recorded. */
 export interface Payload extends BatchItems {
   sessionId: string;
+  anonymousId?: string;
   resource: Resource;
   /** Events this page dropped (by reason) before the batch was written: reported to the server. */
   dropped?: Record<string, number>;
@@ -182,12 +183,20 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
         } catch (error) {
           // Several runs may fail at once: only the first switches, or later ones would lose its writes.
           if (!memory) {
-            memory = memoryOutbox();
+            const m = (memory = memoryOutbox());
             retryAt = Date.now() + RETRY_MS;
             onFallback(error);
+            // What IndexedDB already holds moves to memory too (a full disk still reads and deletes):
+            // otherwise it would wait, unsent and uncounted, for the next page or the retry.
+            moving = primary
+              .run(takeAllOp)
+              .then((records) => m.run(moveOp(records)))
+              .catch(() => undefined)
+              .finally(() => (moving = null));
           }
         }
       }
+      if (moving) await moving;
       return memory.run(op);
     },
   };
@@ -204,6 +213,16 @@ export const readAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
   }
   for (const m of metas) out.push([META + m.key, m], [PAYLOAD + m.key, await tx.get(PAYLOAD + m.key)]);
   return out;
+};
+
+/**
+ * Moves every entry (and the totals) out: read and deleted in one transaction. Deletes work when
+ * writes fail over quota, so a full IndexedDB can hand what it holds to the memory outbox.
+ */
+export const takeAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
+  const records = (await readAllOp(tx)).filter(([key]) => key !== 'consent');
+  for (const [key] of records) tx.del(key);
+  return records;
 };
 
 /** Adds records taken from another outbox, adding their totals to what is there. */

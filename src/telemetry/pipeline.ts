@@ -4,10 +4,22 @@ import { KEEPALIVE_MAX_BYTES } from './keepalive-budget.js';
 import { watchLifecycle, watchOptOut } from './lifecycle.js';
 import { fallbackOutbox, memoryOutbox, type Outbox, type OutboxEntry } from './outbox.js';
 import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
-import { appendOp, fill, optInOp, optOutOp, type EntryTemplate, type SizedItem } from './outbox-ops.js';
+import {
+  appendOp,
+  clearOp,
+  exportOp,
+  fill,
+  optInOp,
+  optOutOp,
+  restoreOp,
+  type EntryTemplate,
+  type SizedItem,
+} from './outbox-ops.js';
 import { defaultLockManager, ownerLocks } from './owner-lock.js';
-import { hexId, type Kind, type LogRecord } from './records.js';
+import { deviceContext } from './context.js';
+import { hexId, type Kind, type LogRecord, type Resource } from './records.js';
 import { createSender } from './sender.js';
+import { readSpill, spill, unspill } from './spill.js';
 import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js';
 
 /**
@@ -59,6 +71,12 @@ export interface PipelineHooks {
   onOptedOut: () => void;
   /** The user has just opted in: clear the stored opt-out before anything else. */
   optIn?: boolean;
+  /** Today's anonymous user id, stamped on each batch. */
+  anonymousId?: () => string;
+  /** The page is hidden (`closing` false) or going away: called before anything is sent. */
+  onLeave?: (closing: boolean) => void;
+  /** The page is visible again, or back online. */
+  onReturn?: () => void;
 }
 
 /** Starts delivery for an enabled client: outbox, sender, listeners and timers. */
@@ -78,7 +96,14 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     () => (options.locks === undefined ? defaultLockManager() : options.locks),
     pageId,
   );
-  const resource = { app: options.app, version: options.version };
+  const resource: Resource = {
+    ...options.resource,
+    ...(options.captureContext ? deviceContext() : {}),
+    ...(options.environment ? { environment: options.environment } : {}),
+    app: options.app,
+    version: options.version,
+  };
+  const { airGapped } = options;
   const maxBytes = options.maxBatchBytes - ENVELOPE_BYTES;
   // Counters for status(): queued, inFlight, sent, dropped, truncated, lastError.
   const stats = emptyStatus();
@@ -109,6 +134,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   const template = (): EntryTemplate => ({
     owner: pageId,
     sessionId: sessionId(),
+    anonymousId: hooks.anonymousId?.(),
     resource,
     now: now(),
     newId,
@@ -132,7 +158,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     onOptedOut: () => optedOutElsewhere(),
     onDropped: drop,
   });
-  const { drain } = sender;
+  // Air-gapped: everything goes to the outbox and stays there for exportQueued().
+  const drain = airGapped ? () => persist(true) : sender.drain;
 
   function sized(items: Item[]): SizedItem[] {
     return items.map((i): SizedItem => {
@@ -242,10 +269,15 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   }
 
   /** The page is hidden or leaving: send what this page holds outside the outbox now, with keepalive. */
-  function leave(): void {
+  function leave(closing = false): void {
     if (stopped || !hooks.ready()) return;
+    hooks.onLeave?.(closing);
     // Offline, a send fails at once: writing the outbox is all that can help.
-    if (offline()) return void persist(true);
+    if (offline() || airGapped) {
+      store(buffer);
+      buffer = [];
+      return void persist(true);
+    }
     clearTimeout(persistTimer);
     persistTimer = undefined;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
@@ -267,17 +299,43 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
       list.push(s);
       n++;
     }
-    buffer = buffer.slice(n);
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
     if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
-    if (buffer.length) void persist(true);
+    store(buffer.slice(n));
+    buffer = [];
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
     // be in flight: until they settle, another context would take their claims and send them again.
     void sender.idle().then(() => {
       if (!open && !buffer.length && writing.every((w) => w.generation !== generation)) locks.release();
     });
+  }
+
+  /**
+   * The page is going away with `items` only in memory: plan them as closed entries, copy them to the
+   * unload spill (spill.ts) and write them; the copy goes once the write commits.
+   */
+  function store(items: Item[]): void {
+    if (!items.length) return;
+    const entries = plan(null, sized(items), template());
+    for (const e of entries) e.open = false;
+    const keys = spill(entries);
+    const w = { generation, entries, count: 0 };
+    writing.push(w);
+    void enqueue(() => outbox().run(restoreOp(entries)))
+      .then(() => unspill(keys), outboxError)
+      .finally(() => (writing = writing.filter((x) => x !== w)));
+  }
+
+  /** Entries an earlier page spilled at unload and may not have written: restored, then sent. */
+  function restoreSpill(): void {
+    const spilled = readSpill();
+    if (!spilled.length) return;
+    void enqueue(() => outbox().run(restoreOp(spilled.map(([, e]) => e)))).then(
+      () => unspill(spilled.map(([key]) => key)),
+      outboxError,
+    );
   }
 
   function optedOutElsewhere(): void {
@@ -302,7 +360,10 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     locks.release();
   }
 
-  const detach = watchLifecycle(leave, sender.resume);
+  const detach = watchLifecycle(leave, () => {
+    hooks.onReturn?.();
+    if (!airGapped) sender.resume();
+  });
   let unwatchOptOut = (): void => {};
   const interval = setInterval(() => {
     if (buffer.length || open || stats.queued) void drain();
@@ -313,14 +374,35 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   const startup = setTimeout(() => {
     if (!hooks.ready()) return;
     unwatchOptOut = watchOptOut(optedOutElsewhere);
+    restoreSpill();
     void drain();
   }, 0);
+
+  /** Removes every queued batch and what this page holds; resolves with the events removed. */
+  function removeAll(op: typeof clearOp, reason: DropReason): Promise<void> {
+    const held = buffered() + (open?.count ?? 0);
+    buffer = [];
+    open = null;
+    generation++;
+    stats.queued = 0;
+    return enqueue(() => outbox().run(op))
+      .then((n) => drop(reason, held + n))
+      .catch(outboxError);
+  }
 
   return {
     add,
     drop,
     drain,
     leave,
+    /** Plans what is buffered now, with the current session, and closes the open entry. */
+    seal: (): void => void persist(true),
+    /** Every queued batch (the buffer written first). Never rejects. */
+    exportQueued: () =>
+      persist(true)
+        .then(() => enqueue(() => outbox().run(exportOp)))
+        .catch((error: unknown) => (outboxError(error), [])),
+    clearQueued: (): Promise<void> => removeAll(clearOp, 'cleared'),
     status: (): TelemetryStatus => ({
       ...stats,
       enabled: !stopped,
@@ -331,16 +413,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     }),
     stop,
     /** Opt-out: drops everything this page holds and the whole outbox, in every tab. Never rejects. */
-    clear(): Promise<void> {
-      const held = buffered() + (open?.count ?? 0);
-      buffer = [];
-      open = null;
-      generation++;
-      stats.queued = 0;
-      return enqueue(() => outbox().run(optOutOp))
-        .then((n) => drop('opted_out', held + n))
-        .catch(outboxError);
-    },
+    clear: (): Promise<void> => removeAll(optOutOp, 'opted_out'),
   };
 }
 

@@ -174,9 +174,13 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
       const proto: unknown = Object.getPrototypeOf(obj);
       if (proto === Object.prototype || proto === null) return sanitizeRecord(obj, depth, seen);
       if (Array.isArray(obj) || obj instanceof Set) {
-        const list = [...(obj as Iterable<unknown>)];
-        const out = list.slice(0, ITEMS).map((item) => sanitizeValue(item, depth + 1, seen) ?? null);
-        if (list.length > ITEMS) out.push(`[${list.length - ITEMS} more]`);
+        // Only the first ITEMS are read: copying the whole list first made a sparse
+        // `new Array(1e8)` take 18 s (and `new Array(1e9)` run out of memory).
+        const total = Array.isArray(obj) ? obj.length : obj.size;
+        const list = Array.isArray(obj) ? obj.slice(0, ITEMS) : first(obj, ITEMS);
+        // Array.from, not map: a hole becomes null, as JSON has it.
+        const out = Array.from(list, (item) => sanitizeValue(item, depth + 1, seen) ?? null);
+        if (total > ITEMS) out.push(`[${total - ITEMS} more]`);
         return out;
       }
       if (obj instanceof Error) {
@@ -189,7 +193,8 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
       if (obj instanceof RegExp) return cleanString(String(obj));
       if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[${describe(obj)}]`;
       if (typeof Node !== 'undefined' && obj instanceof Node) return `[${obj.nodeName}]`;
-      if (obj instanceof Map) return sanitizeEntries([...obj.keys()], (k) => obj.get(k), depth, seen);
+      if (obj instanceof Map)
+        return sanitizeEntries(first(obj.keys(), KEYS), (k) => obj.get(k), depth, seen, obj.size);
       return sanitizeRecord(obj, depth, seen);
     } catch {
       return UNSERIALIZABLE;
@@ -212,6 +217,7 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
     read: (key: unknown) => unknown,
     depth: number,
     seen: object[],
+    total = keys.length,
   ): Attributes {
     const out: Attributes = {};
     for (const rawKey of keys.slice(0, KEYS)) {
@@ -225,9 +231,9 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
           v = UNSERIALIZABLE;
         }
       }
-      if (v !== undefined) out[key] = v;
+      if (v !== undefined) setOwn(out, key, v);
     }
-    if (keys.length > KEYS) out['…'] = `${keys.length - KEYS} more keys`;
+    if (total > KEYS) out['…'] = `${total - KEYS} more keys`;
     return out;
   }
 
@@ -372,10 +378,31 @@ function scrubTop(obj: Record<string, unknown>, scrubber: Scrubber): Record<stri
   for (const key of Object.keys(obj).slice(0, KEYS)) {
     const v = obj[key];
     if (v === undefined) continue;
-    if (typeof v === 'string') out[key] = scrubber.cleanString(v, key === 'stack' ? STACK : MESSAGE);
+    if (typeof v === 'string') setOwn(out, key, scrubber.cleanString(v, key === 'stack' ? STACK : MESSAGE));
     else if (kindOf(v) === 'object' && key === 'exception')
-      out[key] = scrubTop(v as Record<string, unknown>, scrubber);
-    else out[key] = scrubber.sanitize(v);
+      setOwn(out, key, scrubTop(v as Record<string, unknown>, scrubber));
+    else setOwn(out, key, scrubber.sanitize(v));
+  }
+  return out;
+}
+
+/**
+ * `out[key] = value`, except that a `__proto__` key (JSON.parse makes one from `{"__proto__": …}`)
+ * stays an own key: assigning it would set the object's prototype, losing the value from the JSON
+ * and storing an object that is not plain.
+ */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  } else out[key] = value;
+}
+
+/** The first `n` items of an iterable, without reading (or copying) the rest. */
+function first(list: Iterable<unknown>, n: number): unknown[] {
+  const out: unknown[] = [];
+  for (const item of list) {
+    if (out.length >= n) break;
+    out.push(item);
   }
   return out;
 }

@@ -28,6 +28,8 @@ export interface LogRecord {
   traceId?: string;
   spanId?: string;
   exception?: ExceptionInfo;
+  /** Unique within the session (`<page tag>.<sequence>`): for dedupe and support lookups. */
+  eventId?: string;
 }
 
 export interface MetricRecord {
@@ -35,6 +37,7 @@ export interface MetricRecord {
   name: string;
   value: number;
   labels: Attributes;
+  eventId?: string;
 }
 
 export interface SpanRecord {
@@ -47,6 +50,7 @@ export interface SpanRecord {
   duration: number;
   attributes: Attributes;
   status?: 'ok' | 'error';
+  eventId?: string;
 }
 
 /** The three kinds of item a batch carries, keyed by their wire name. */
@@ -86,6 +90,8 @@ export interface NativeBody {
   sentAt: string;
   resource: Resource;
   session: { id: string };
+  /** The daily anonymous user id (see `getAnonymousId()`), when there is one. */
+  anonymousId?: string;
   /** Events the client dropped since its previous batch, by reason (like Sentry's client reports). */
   dropped?: Record<string, number>;
   token?: string;

@@ -1,5 +1,5 @@
 import { createTelemetry, type Telemetry } from './client.js';
-import { fromViteEnv, type TelemetryEnv, type TelemetryOptions } from './config.js';
+import { fromViteEnv, safeOptions, type TelemetryEnv, type TelemetryOptions } from './config.js';
 
 /** The app-wide client: `configure()` once at start-up (e.g. with the feature flag), then use it anywhere. */
 export interface TelemetrySingleton extends Telemetry {
@@ -16,7 +16,8 @@ function fromEnv(options?: TelemetryOptions): Telemetry {
   // Vite replaces import.meta.env at build time; elsewhere (Node, tests) it is undefined.
   return createTelemetry({
     ...fromViteEnv((import.meta as ImportMeta & { env?: TelemetryEnv }).env),
-    ...options,
+    // Copied safely: spreading a hostile options object could throw.
+    ...safeOptions(options),
   });
 }
 
@@ -36,6 +37,10 @@ const METHODS = [
   'isEnabled',
   'isConfigured',
   'getSessionId',
+  'getAnonymousId',
+  'setLevel',
+  'exportQueued',
+  'clearQueued',
   'status',
   'shutdown',
 ] as const;

@@ -19,7 +19,9 @@ export type DropReason =
   /** Cleared by `optOut()`. */
   | 'opted_out'
   /** Neither IndexedDB nor the memory fallback could take them. */
-  | 'storage_error';
+  | 'storage_error'
+  /** Removed by `clearQueued()`. */
+  | 'cleared';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue_full',
@@ -32,6 +34,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'before_send_error',
   'opted_out',
   'storage_error',
+  'cleared',
 ];
 
 /** A snapshot of the client's counters, from `telemetry.status()`. Counts are events, not batches. */

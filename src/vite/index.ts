@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Connect, Plugin } from 'vite';
+import { startAdmin } from '../server/admin.js';
 import { createDashboard } from '../server/dashboard/handler.js';
 import { createIngestHandler } from '../server/ingest.js';
 import { resolveOptions, type ServerOptions } from '../server/options.js';
@@ -54,14 +55,18 @@ export function telemetry(options: TelemetryPluginOptions = {}): Plugin {
       dataDir: options.dataDir ?? './.data/telemetry',
       token: options.token,
     });
+    // `pwa-telemetry delete` asks this store's owner to do the work (see server/admin.ts).
+    const admin = await startAdmin(serverOptions.dataDir, serverOptions.onError);
     const dashboard = createDashboard({ ...serverOptions, path: dashboardPath });
     const store = await openStore(serverOptions.dataDir, dashboard.onAppend);
+    admin.serve({ store, index: dashboard.index });
     const ingest = createIngestHandler(serverOptions, store);
     dashboard.start();
     const retention = startRetention(serverOptions);
     httpServer?.once('close', () => {
       retention.stop();
       dashboard.close();
+      void admin.close();
     });
     middlewares.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
       const url = req.url ?? '/';

@@ -28,7 +28,13 @@ describe('drainUntilEmpty (the service worker’s sync)', () => {
     const orphan = { ...outboxEntry(clock.now(), 'feedbeef', 1, () => 'left at unload'), owner: 'gone' };
     await outbox.run(putOp({ ...orphan, claimedBy: 'gone', claimedAt: clock.now(), claimKind: 'unload' }));
     const wire = recordingTransport();
-    const worker = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox, now: clock.now });
+    const worker = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      now: clock.now,
+    });
     await drainUntilEmpty(worker, { budgetMs: 90_000, recheckMs: 5_000, now: clock.now, sleep: clock.sleep });
     expect(messages(wire.bodies)).toEqual(['left at unload']);
     expect(clock.slept.length).toBeGreaterThanOrEqual(12); // 60 s lease / 5 s
@@ -42,6 +48,7 @@ describe('drainUntilEmpty (the service worker’s sync)', () => {
     await outbox.run(putOp(outboxEntry(clock.now(), 'cafe0001', 2)));
     const wire = recordingTransport(() => HTTP(503));
     const worker = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,
@@ -61,6 +68,7 @@ describe('drainUntilEmpty (the service worker’s sync)', () => {
     await outbox.run(putOp(outboxEntry(clock.now(), 'cafe0002', 1, () => 'retried')));
     const wire = recordingTransport((_r, i) => (i === 0 ? HTTP(503) : OK));
     const worker = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,

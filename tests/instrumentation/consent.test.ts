@@ -12,6 +12,7 @@ describe('instrumentation and consent', () => {
   it('installed before consent, it records after optIn() without reinstalling, and stops on optOut()', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -40,7 +41,7 @@ describe('instrumentation and consent', () => {
       add(type, ...rest)
     )) as typeof window.addEventListener;
     try {
-      captureErrors(createTelemetry({ endpoint: ENDPOINT, enabled: false }))();
+      captureErrors(createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, enabled: false }))();
       expect(added).toEqual([]);
     } finally {
       window.addEventListener = add;

@@ -6,7 +6,7 @@ import { instrumentFetch } from '../../src/instrumentation/fetch.js';
 
 describe('instrumentation of a disabled client', () => {
   it('patches no global and adds no listener', () => {
-    const telemetry = createTelemetry({ enabled: false });
+    const telemetry = createTelemetry({ sessionEvents: false, enabled: false });
     const fetchBefore = globalThis.fetch;
     const warnBefore = console.warn;
     const errorBefore = console.error;

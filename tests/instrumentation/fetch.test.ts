@@ -187,7 +187,7 @@ describe('instrumentFetch', () => {
   });
 
   it('sends no traceparent when telemetry is disabled, as its span ids are all zeros', async () => {
-    const disabled = createTelemetry({});
+    const disabled = createTelemetry({ sessionEvents: false });
     after.add(instrumentFetch(disabled));
     await fetch('/api/quiz');
     expect(header()).toBeNull();

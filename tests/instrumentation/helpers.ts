@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import { createTelemetry, type Telemetry } from '../../src/telemetry/client.js';
+import type { TelemetryOptions } from '../../src/telemetry/config.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import { recordingTransport } from '../telemetry/helpers.js';
@@ -10,18 +11,23 @@ export const ENDPOINT = 'http://localhost:3000/ingest';
  * A real client whose sends are recorded: tests read what reached the wire. With `after`, it is shut
  * down after the test.
  */
-export function wiredClient(after?: { add(fn: () => unknown): void }): {
+export function wiredClient(
+  after?: { add(fn: () => unknown): void },
+  options: TelemetryOptions = {},
+): {
   telemetry: Telemetry;
   bodies: NativeBody[];
   shutdown: () => Promise<void>;
 } {
   const wire = recordingTransport();
   const telemetry = createTelemetry({
+    sessionEvents: false,
     endpoint: ENDPOINT,
     transport: wire.transport,
     outbox: memoryOutbox(),
     batchSize: 10_000,
     captureUrl: false,
+    ...options,
   });
   const shutdown = () => telemetry.shutdown();
   after?.add(shutdown);

@@ -59,7 +59,8 @@ describe('createLogger', () => {
   });
 
   it('prints only at or above the level threshold but forwards every entry', async () => {
-    const client = setup();
+    // 'verbose': the client's default level ('normal') does not collect debug logs.
+    const client = wiredClient(after, { level: 'verbose' });
     const printed = captureOutput(['debug', 'info', 'warn', 'error']);
     const logger = createLogger(client.telemetry, { level: 'warn' });
     logger.debug('d');

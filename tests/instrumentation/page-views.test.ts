@@ -53,7 +53,7 @@ describe('trackPageViews', () => {
     expect(current()).not.toBe(push);
     remove();
     expect(current()).toBe(push);
-    trackPageViews(createTelemetry({ endpoint: ENDPOINT, enabled: false }))();
+    trackPageViews(createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, enabled: false }))();
     expect(current()).toBe(push);
     history.pushState(null, '', '/after-removal');
     expect(await views(client)).toEqual([{ path: '/', navigation: 'load', views: 1 }]);

@@ -182,7 +182,9 @@ describe('trackWebVitals', () => {
 
   it('registers no observers for a disabled client', () => {
     const fake = fakeSource();
-    after.add(trackWebVitals(createTelemetry({ enabled: false }), { source: fake.source }));
+    after.add(
+      trackWebVitals(createTelemetry({ sessionEvents: false, enabled: false }), { source: fake.source }),
+    );
     expect(fake.registrations).toEqual({ LCP: 0, INP: 0, CLS: 0, FCP: 0, TTFB: 0 });
   });
 });

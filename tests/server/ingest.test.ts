@@ -17,6 +17,7 @@ describe('storing', () => {
     const received = {
       batch_id: 'batch-1',
       session_id: 'session-1',
+      anonymous_id: null,
       received_at: new Date(NOW).toISOString(),
       resource: { app: 'quiz', version: '1.0.0' },
     };
@@ -80,7 +81,10 @@ describe('storing', () => {
 describe('CORS and routing', () => {
   it('answers a preflight with 204 and the allowed methods and headers', async () => {
     const server = await serve({ corsOrigin: 'https://app.example' });
-    const res = await fetch(`${server.url}/ingest`, { method: 'OPTIONS' });
+    const res = await fetch(`${server.url}/ingest`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(res.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');

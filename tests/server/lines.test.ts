@@ -7,7 +7,12 @@ import { cleanup, items, lines, NOW, post, serve } from './harness.js';
 
 afterEach(cleanup);
 
-const ours = { batch_id: 'b1', session_id: 's"1', received_at: new Date(NOW).toISOString() };
+const ours = {
+  batch_id: 'b1',
+  session_id: 's"1',
+  anonymous_id: null,
+  received_at: new Date(NOW).toISOString(),
+};
 
 describe('lines from the raw body', () => {
   it('keeps strings with escaped quotes, backslashes, brackets and non-ASCII intact', async () => {

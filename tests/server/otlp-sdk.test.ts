@@ -20,7 +20,7 @@ const exporterOptions = (url: string, path: string) => ({
   url: `${url}${path}`,
   headers: { 'X-Telemetry-Token': TOKEN },
 });
-const received = { received_at: new Date(NOW).toISOString(), session_id: null };
+const received = { received_at: new Date(NOW).toISOString(), session_id: null, anonymous_id: null };
 
 describe('OTLP/HTTP JSON from the OpenTelemetry JS SDK', () => {
   it('stores log records with level, message, attributes, ids, resource and scope', async () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { scannedTexts } from '../../src/server/byte-lines.js';
 import { itemSpans } from '../../src/server/item-spans.js';
+import { MAX_JSON_DEPTH, parseJson } from '../../src/server/json-body.js';
 import { batchTexts, isSingleLine, type BatchTexts } from '../../src/server/lines.js';
 import { bodyText } from '../../src/server/read-body.js';
 import { scanBody } from '../../src/server/scan-body.js';
@@ -17,13 +18,9 @@ import { batch, NOW } from './harness.js';
 /** What the general path stores for `bytes`, by kind as UTF-8, or undefined when it answers 400. */
 function general(bytes: Buffer): Record<string, string> | undefined {
   const text = bodyText(bytes);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const result = validateBody(parsed);
+  const json = parseJson(text);
+  if (!json.ok) return undefined;
+  const result = validateBody(json.value);
   if (!result.ok) return undefined;
   const spans = isSingleLine(text) ? itemSpans(text) : undefined;
   return utf8(batchTexts(result.body, NOW, spans ? { text, spans } : undefined));
@@ -51,10 +48,14 @@ function expectAgreement(bytes: Buffer): 'fast' | 'general' {
   return 'fast';
 }
 
+/** `depth` arrays, one inside the other. */
+const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
 const client = JSON.stringify(batch('b1'));
 const tricky = JSON.stringify({
   batchId: 'b-2_x',
   session: { id: 'ü "s" \\ 😀' },
+  anonymousId: 'anon_1-x',
   resource: { app: 'q', nested: { logs: [{ level: 'info', message: 'not an item' }] } },
   dropped: { queue_full: 3, storm: 0 },
   sentAt: '2026-03-15T12:00:00.000Z',
@@ -81,6 +82,9 @@ describe('the fast path of a native body', () => {
     // Items further apart than a line's head is long are copied another way (byte-lines.ts).
     const far = `{"batchId":"x","logs":[{"level":"info","message":"a"},${' '.repeat(300)}{"level":"warn","message":"b"}]}`;
     expect(expectAgreement(Buffer.from(far))).toBe('fast');
+    // As deep as the general path allows.
+    const deep = `{"batchId":"x","logs":[{"level":"info","message":"m","d":${nested(MAX_JSON_DEPTH - 3)}}]}`;
+    expect(expectAgreement(Buffer.from(deep))).toBe('fast');
     expect(
       expectAgreement(Buffer.from('{"batchId":"x","logs":[{"message":"m","level":"info","level":"warn"}]}')),
     ).toBe('fast');
@@ -131,8 +135,8 @@ describe('the fast path of a native body', () => {
       '{"batchId":"x","lo\\u0067s":[{"level":"info","message":"m"}]}', // an escaped key
       '{"batchId":"x","logs":[{"level":"\\u0069nfo","message":"m"}]}', // an escaped level
       '{"batchId":"x","logs":[{"level":"info","message":"m","batch_id":"y"}]}', // a field of ours
+      '{"batchId":"x","logs":[{"level":"info","message":"m","anonymous_id":"y"}]}',
       '{"batchId":"x","logs":[],"logs":[{"level":"info","message":"m"}]}', // a repeated kind
-      `{"batchId":"x","logs":[{"level":"info","message":"m","d":${'['.repeat(70)}${']'.repeat(70)}}]}`,
     ];
     for (const body of leaves) {
       expect(fast(Buffer.from(body)), body).toBeUndefined();
@@ -174,7 +178,11 @@ describe('the fast path of a native body', () => {
       '{"batchId":"x y","logs":[]}',
       '{"batchId":"x","session":{"id":1},"logs":[]}',
       '{"batchId":"x","dropped":{"a b":1},"logs":[]}',
+      '{"batchId":"x","anonymousId":"a b","logs":[]}',
     ];
+    // Nesting past the limit of the general path (json-body.ts): the envelope, the kind's array and
+    // the item are 3 levels.
+    refused.push(`{"batchId":"x","logs":[{"level":"info","message":"m","d":${nested(MAX_JSON_DEPTH - 2)}}]}`);
     for (const body of refused) {
       expect(general(Buffer.from(body)), body).toBeUndefined();
       expect(fast(Buffer.from(body)), body).toBeUndefined();

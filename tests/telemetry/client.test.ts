@@ -14,6 +14,7 @@ describe('createTelemetry records', () => {
   it('sends logs, metrics, spans and exceptions in the native wire format', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       token: 'tok',
       app: 'demo',
@@ -36,7 +37,7 @@ describe('createTelemetry records', () => {
     expect(wire.requests[0]!.contentType).toBe('application/json');
     const body = wire.bodies[0]!;
     expect(body.batchId).toMatch(/^[0-9a-f]{32}$/);
-    expect(body.resource).toEqual({ app: 'demo', version: '1.2.3' });
+    expect(body.resource).toMatchObject({ app: 'demo', version: '1.2.3' });
     expect(body.session.id).toMatch(/^[0-9a-f]{32}$/);
     expect(body.token).toBeUndefined();
     expect(body.logs[0]).toMatchObject({
@@ -71,7 +72,7 @@ describe('createTelemetry records', () => {
 
   it('drops and counts non-finite metric values and durations', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     t.metric('a', Number.NaN);
     t.metric('b', Infinity);
     t.metric('c', '5' as unknown as number);
@@ -85,7 +86,7 @@ describe('createTelemetry records', () => {
 
   it('records an unknown level as info and scrubs personal data before it leaves the page', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     t.log('fatal' as 'error', 'mail jane@example.com', { password: 'hunter2', user: { email: 'x@y.io' } });
     await t.flush();
     const log = wire.bodies[0]!.logs[0]!;
@@ -97,7 +98,7 @@ describe('createTelemetry records', () => {
 
   it('ends a span once however often end() is called, with the status given first', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     const span = t.startSpan('once');
     span.end({}, 'error');
     span.end({}, 'ok');
@@ -141,7 +142,7 @@ describe('createTelemetry when disabled', () => {
     const fetchSpy = vi.fn();
     vi.stubGlobal('fetch', fetchSpy);
     try {
-      const t = createTelemetry(options);
+      const t = createTelemetry({ sessionEvents: false, ...options });
       t.log('info', 'x');
       t.metric('m', 1);
       t.startSpan('s').end();
@@ -163,7 +164,7 @@ describe('createTelemetry when disabled', () => {
   });
 
   it('returns a no-op span with the invalid all-zero W3C ids', () => {
-    const span = createTelemetry({ enabled: false }).startSpan('x');
+    const span = createTelemetry({ sessionEvents: false, enabled: false }).startSpan('x');
     expect(span.traceId).toBe('0'.repeat(32));
     expect(span.spanId).toBe('0'.repeat(16));
   });
@@ -178,7 +179,12 @@ describe('consent', () => {
       countsAsAttempt: true,
     }));
     const outbox = memoryOutbox();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: failing.transport, outbox });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: failing.transport,
+      outbox,
+    });
     t.log('info', 'queued');
     await t.flush();
     expect(t.status().queued).toBe(1);
@@ -190,7 +196,7 @@ describe('consent', () => {
     t.log('info', 'ignored');
 
     const wire = recordingTransport();
-    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const next = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     expect(next.isEnabled()).toBe(false);
     next.optIn();
     expect(next.isEnabled()).toBe(true);
@@ -212,7 +218,12 @@ describe('start-up', () => {
     });
     const wire = recordingTransport();
     const outbox = memoryOutbox();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+    });
     expect(reads).toEqual([]);
     t.log('info', 'before the choice is read');
     await t.flush();
@@ -243,7 +254,11 @@ describe('start-up work on the caller’s task', () => {
       addWin(type, ...rest)
     )) as typeof window.addEventListener;
     try {
-      const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+      const t = createTelemetry({
+        sessionEvents: false,
+        endpoint: ENDPOINT,
+        transport: recordingTransport().transport,
+      });
       t.log('info', 'early');
       expect(touched.filter((x) => x === 'indexedDB' || x === 'window:storage')).toEqual([]);
       await t.flush();
@@ -262,7 +277,13 @@ describe('consent', () => {
   it("with consent 'required', records and stores nothing until optIn(), then records", async () => {
     const wire = recordingTransport();
     const outbox = memoryOutbox();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox, consent: 'required' });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      consent: 'required',
+    });
     expect(t.consentState()).toBe('unknown');
     expect(t.isEnabled()).toBe(false);
     expect(t.isConfigured()).toBe(true);
@@ -277,14 +298,23 @@ describe('consent', () => {
     expect(messages(wire.bodies)).toEqual(['after consent']);
     await t.shutdown();
     // Remembered by the next page load.
-    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, consent: 'required' });
+    const next = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      consent: 'required',
+    });
     expect(next.consentState()).toBe('granted');
     expect(next.isEnabled()).toBe(true);
     await next.shutdown();
   });
 
   it("with the default consent 'granted', records until the user opts out; the state says who chose", async () => {
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: recordingTransport().transport });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: recordingTransport().transport,
+    });
     expect(t.consentState()).toBe('unknown');
     expect(t.isEnabled()).toBe(true);
     t.optOut();
@@ -295,14 +325,14 @@ describe('consent', () => {
   });
 
   it('a disabled client is not configured and has no session', () => {
-    const t = createTelemetry({ endpoint: ENDPOINT, enabled: false });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, enabled: false });
     expect(t.isConfigured()).toBe(false);
     expect(t.getSessionId()).toBe('');
   });
 
   it('getSessionId() is the id every batch carries', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     t.log('info', 'x');
     await t.flush();
     expect(t.getSessionId()).toMatch(/^[0-9a-f]{32}$/);
@@ -315,7 +345,12 @@ describe('flush({ timeoutMs })', () => {
   it('resolves by the timeout whatever the network does, leaving the batch queued', async () => {
     fakeTimers();
     const hung = recordingTransport(() => new Promise<never>(() => {}));
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: hung.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: hung.transport,
+      outbox: memoryOutbox(),
+    });
     t.log('info', 'stuck');
     let done = false;
     void t.flush({ timeoutMs: 500 }).then(() => (done = true));
@@ -335,6 +370,7 @@ describe('privacy options', () => {
   it('scrubPatterns, allowKeys and beforeSend shape what leaves the page; hook drops are counted', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -365,7 +401,12 @@ describe('after shutdown()', () => {
   it('status() and isEnabled() start nothing again: no timer, and the last counts stay', async () => {
     fakeTimers();
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+    });
     t.log('info', 'sent once');
     await t.shutdown();
     expect(t.status()).toMatchObject({ sent: 1, enabled: false });
@@ -385,7 +426,12 @@ describe('Global Privacy Control', () => {
   it('is an opt-out by default until the user opts in; respectGpc: false ignores it', async () => {
     setGpc(true);
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+    });
     t.log('info', 'not sent');
     await t.flush();
     expect(t.consentState()).toBe('denied');
@@ -398,6 +444,7 @@ describe('Global Privacy Control', () => {
 
     localStorage.clear();
     const ignoring = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),

@@ -44,6 +44,7 @@ describe('resolveOptions', () => {
   it('keeps every request body of a default client under the 64 KiB keepalive budget', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: 'http://127.0.0.1:8787/ingest',
       transport: wire.transport,
       compress: false,

@@ -94,6 +94,7 @@ describe('leaving while a persist is in flight', () => {
     const box = gatedOutbox();
     const server = dedupingServer();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: server.transport,
       outbox: box.outbox,
@@ -130,7 +131,12 @@ describe('leaving while a persist is in flight', () => {
   it('a second leave in the same task sends nothing more', async () => {
     const box = gatedOutbox();
     const server = dedupingServer();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: box.outbox });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: box.outbox,
+    });
     await started();
     box.gate();
     t.log('info', 'once');
@@ -152,6 +158,7 @@ describe('unload sends', () => {
     const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
     // Its own budget: the page-wide one would stay used up by sends that never answer.
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: lost.transport,
       outbox,
@@ -175,7 +182,12 @@ describe('unload sends', () => {
     await t.shutdown();
 
     const server = dedupingServer();
-    const next = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    const next = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+    });
     await next.flush();
     // Within a second, without waiting out the 60 s lease, everything not sent at unload arrives.
     const leased = stored.filter((e) => e.claimedBy !== undefined).flatMap((e) => e.batch.logs);
@@ -183,11 +195,64 @@ describe('unload sends', () => {
     await next.shutdown();
   });
 
+  it('events only in memory beyond the budget survive a page whose IndexedDB write never commits (unload spill)', async () => {
+    const box = gatedOutbox();
+    // The page is gone: its unload sends never get an answer.
+    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: lost.transport,
+      outbox: box.outbox,
+      batchSize: 10_000,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    // Still in memory (within persistDelayMs), and three times one keepalive budget.
+    const pad = '€'.repeat(600);
+    for (let i = 0; i < 100; i++) t.log('info', `s${i}`, { pad });
+    // The document is destroyed mid-write: no write started from here on ever commits.
+    box.gate();
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    const atUnload = lost.requests.flatMap((r) =>
+      (JSON.parse(bodyText(r)) as NativeBody).logs.map((l) => l.message),
+    );
+    expect(atUnload.length).toBeGreaterThan(0);
+    expect(atUnload.length).toBeLessThan(100);
+    await settle();
+    expect(box.pending()).toBeGreaterThan(0);
+    setVisibility('visible');
+
+    // The next page load (same origin, so the same localStorage), with a working outbox and server.
+    const server = dedupingServer();
+    const next = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: box.inner,
+    });
+    await started();
+    await next.flush();
+    const delivered = [...atUnload, ...server.messages()].sort();
+    expect(delivered).toEqual(names('s', 100));
+    expect(Object.keys(localStorage).filter((k) => k.includes('spill'))).toEqual([]);
+    await next.shutdown();
+    // The old page's writes never finish: stop it without waiting for them.
+    await t.shutdown({ timeoutMs: 0 });
+  });
+
   it('sends nothing while a Retry-After pause lasts, and keeps the batches due when it ends', async () => {
     fakeTimers();
     const outbox = memoryOutbox();
     const server = dedupingServer((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox, compress: false });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+      compress: false,
+    });
     t.log('info', 'throttled');
     await t.flush();
     expect(server.requests).toHaveLength(1);
@@ -214,6 +279,7 @@ describe('status', () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: server.transport,
       outbox,
@@ -238,8 +304,18 @@ describe('consent across tabs', () => {
   it('an opt-out in one tab stops another tab and a worker sharing the outbox', async () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const tabA = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
-    const tabB = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    const tabA = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+    });
+    const tabB = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+    });
     await started();
     tabA.optOut();
     // Tab B missed the storage event (a worker never gets one): the outbox tells it.
@@ -250,7 +326,12 @@ describe('consent across tabs', () => {
     expect(await outbox.run(readOp)).toEqual([]);
     // A worker's client created later sends nothing either.
     localStorage.clear(); // workers cannot read localStorage
-    const worker = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    const worker = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+    });
     worker.log('info', 'from the worker');
     await worker.flush();
     expect(server.requests).toEqual([]);
@@ -259,7 +340,12 @@ describe('consent across tabs', () => {
 
   it('stops at once on the storage event of another tab’s opt-out', async () => {
     const server = dedupingServer();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+    });
     await started(); // the listener is added after start-up (it costs the caller's task otherwise)
     t.log('info', 'buffered before');
     window.dispatchEvent(new StorageEvent('storage', { key: CONSENT_KEY, newValue: 'out' }));
@@ -275,7 +361,12 @@ describe('consent across tabs', () => {
   it('opting in again clears the stored opt-out for every context', async () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const a = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox });
+    const a = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+    });
     a.optOut();
     a.optIn();
     a.log('info', 'back');
@@ -289,7 +380,12 @@ describe('shutdown', () => {
   it('leaves no listener and no timer behind', async () => {
     fakeTimers();
     const server = dedupingServer();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+    });
     t.log('info', 'x');
     await t.shutdown();
     const sent = server.requests.length;
@@ -306,7 +402,12 @@ describe('shutdown', () => {
 describe('bursts and storms', () => {
   it('delivers a burst of 10,000 events logged in one task, with default options', async () => {
     const server = dedupingServer();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: server.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox: memoryOutbox(),
+    });
     for (let i = 0; i < 10_000; i++) t.log('info', 'Quiz answered', { i });
     await t.flush();
     expect(server.messages()).toHaveLength(10_000);
@@ -318,6 +419,7 @@ describe('bursts and storms', () => {
     fakeTimers();
     const server = dedupingServer();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: server.transport,
       outbox: memoryOutbox(),
@@ -347,6 +449,7 @@ describe('a memory outbox at leave', () => {
     fakeTimers();
     const server = dedupingServer((r, i) => (i === 0 ? HTTP(503) : OK));
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: server.transport,
       outbox: memoryOutbox(),

@@ -18,6 +18,7 @@ describe("format: 'otlp'", () => {
   it('sends logs, spans and metrics to the collector’s /v1 paths with the bearer token', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: 'http://collector.test:4318',
       format: 'otlp',
       token: 'secret',
@@ -46,6 +47,7 @@ describe("format: 'otlp'", () => {
     let metricsDown = true;
     const wire = recordingTransport((r) => (path(r) === '/v1/metrics' && metricsDown ? HTTP(503) : OK));
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: 'http://collector.test:4318',
       format: 'otlp',
       transport: wire.transport,
@@ -69,6 +71,7 @@ describe("format: 'otlp'", () => {
   it('at unload sends without a custom header, within the keepalive budget', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: 'http://collector.test:4318',
       format: 'otlp',
       token: 'secret',
@@ -89,6 +92,7 @@ describe("format: 'posthog'", () => {
   it('sends one /batch/ request with the project key in the body', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: 'https://eu.posthog.test',
       format: 'posthog',
       token: 'phc_project',

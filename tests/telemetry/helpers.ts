@@ -100,7 +100,7 @@ export function outboxEntry(
     batchId,
     createdAt,
     batch: {
-      sessionId: 's',
+      sessionId: 'session-1',
       resource: { app: 'app', version: '0.0.0' },
       logs: Array.from({ length: count }, (_, i) => ({
         timestamp: createdAt + i,

@@ -29,10 +29,13 @@ describe('public exports', () => {
 
   it('the singleton has every client method plus configure', () => {
     const methods = [
+      'clearQueued',
       'configure',
       'consentState',
       'exception',
+      'exportQueued',
       'flush',
+      'getAnonymousId',
       'getSessionId',
       'isConfigured',
       'isEnabled',
@@ -40,6 +43,7 @@ describe('public exports', () => {
       'metric',
       'optIn',
       'optOut',
+      'setLevel',
       'shutdown',
       'startSpan',
       'status',

@@ -118,6 +118,7 @@ describe('the page-wide keepalive budget', () => {
       const wire = recordingTransport();
       const outbox = memoryOutbox();
       const t = createTelemetry({
+        sessionEvents: false,
         endpoint: 'https://telemetry.example.com/ingest',
         token: 'tok',
         transport: wire.transport,

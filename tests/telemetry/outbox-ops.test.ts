@@ -185,6 +185,24 @@ describe('fill', () => {
     expect(out[0]!.batch.logs).toEqual([log(1), log(2), log(3)]);
   });
 
+  it('starts a new entry for a new session or a new day’s anonymous id, closing the open one', () => {
+    const [open] = fill(null, [sized(1)], template({ anonymousId: 'day-1' }));
+    const bySession = fill(
+      open!,
+      [sized(2)],
+      template({ sessionId: 'session-2', anonymousId: 'day-1', newId: ids('s2') }),
+    );
+    expect(bySession.map((e) => [e.batchId, e.open, e.batch.sessionId, timestamps([e])])).toEqual([
+      [open!.batchId, false, 'session-1', [1]],
+      ['s2', true, 'session-2', [2]],
+    ]);
+    const byDay = fill(open!, [sized(3)], template({ anonymousId: 'day-2', newId: ids('d2') }));
+    expect(byDay.map((e) => [e.batchId, e.batch.anonymousId, timestamps([e])])).toEqual([
+      [open!.batchId, 'day-1', [1]],
+      ['d2', 'day-2', [3]],
+    ]);
+  });
+
   it('splits by maxBytes, closing each full entry; the open one comes last', () => {
     const out = fill(null, [sized(1, 40), sized(2, 40), sized(3, 40)], template({ maxBytes: 100 }));
     expect(out.map((e) => ({ id: e.batchId, ts: timestamps([e]), open: e.open, bytes: e.bytes }))).toEqual([

@@ -317,6 +317,38 @@ describe('fallbackOutbox', () => {
     expect(ids(await store.run(readOp))).toEqual(['old', 'a', 'b', 'c']);
   });
 
+  it('over quota (writes fail, reads and deletes work) moves what the primary holds into memory, so this page sends it', async () => {
+    const store = memoryOutbox();
+    await store.run(putOp(entry(1, 'old', 2), entry(2, 'older')));
+    await store.run((tx) => Promise.resolve(tx.put('consent', 'in')));
+    let full = false;
+    const quota = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    const primary: Outbox = {
+      kind: 'indexeddb',
+      run: (op) =>
+        store.run((tx) =>
+          op({
+            ...tx,
+            put: (key, value) => {
+              if (full) throw quota;
+              tx.put(key, value);
+            },
+          }),
+        ),
+    };
+    const fb = fallbackOutbox(primary, () => {});
+    full = true;
+    await fb.run(putOp(entry(3, 'new')));
+    expect(fb.kind).toBe('memory');
+    // Everything is in memory, where this page's claims and its unload sends find it …
+    expect(ids(await fb.run(readOp))).toEqual(['old', 'older', 'new']);
+    expect(await fb.run(totalsOp)).toEqual({ events: 4, bytes: 40 });
+    expect(fb.unclaimed!().map((e) => e.batchId)).toEqual(['old', 'older', 'new']);
+    // … and nothing twice: the primary keeps only the user's choice.
+    expect(await store.run(readOp)).toEqual([]);
+    expect(await store.run((tx) => tx.get('consent'))).toBe('in');
+  });
+
   it('keeps its memory entries when the primary still fails after 30 s', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(5_000);

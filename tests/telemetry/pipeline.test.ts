@@ -32,6 +32,7 @@ describe('flush triggers', () => {
     fakeTimers();
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -51,6 +52,7 @@ describe('flush triggers', () => {
     fakeTimers();
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -69,6 +71,7 @@ describe('flush triggers', () => {
     fakeTimers();
     const outbox = memoryOutbox();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: recordingTransport().transport,
       outbox,
@@ -88,6 +91,7 @@ describe('flush triggers', () => {
     async (event) => {
       const wire = recordingTransport();
       const t = createTelemetry({
+        sessionEvents: false,
         endpoint: ENDPOINT,
         token: 'secret',
         transport: wire.transport,
@@ -118,7 +122,12 @@ describe('flush triggers', () => {
   it('leaving while offline writes the outbox instead of sending, so no batch is left leased to a dead page', async () => {
     const wire = recordingTransport(() => OFFLINE);
     const outbox = memoryOutbox();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+    });
     await new Promise((r) => setTimeout(r, 10));
     await settle();
     const before = wire.requests.length;
@@ -136,7 +145,12 @@ describe('flush triggers', () => {
   it('retries at once when the browser comes back online', async () => {
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, retryBaseMs: 60_000 });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      retryBaseMs: 60_000,
+    });
     t.log('info', 'offline');
     await t.flush();
     expect(t.status()).toMatchObject({ sent: 0, queued: 1 });
@@ -149,6 +163,7 @@ describe('flush triggers', () => {
 
   it('drains batches left in IndexedDB by an earlier page load at start-up', async () => {
     const first = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: recordingTransport(() => OFFLINE).transport,
     });
@@ -157,7 +172,7 @@ describe('flush triggers', () => {
     await first.shutdown();
 
     const wire = recordingTransport();
-    const second = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const second = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     await vi.waitFor(() => expect(messages(wire.bodies)).toEqual(['from the last visit']));
     await vi.waitFor(() => expect(second.status().sent).toBe(1));
     await second.shutdown();
@@ -169,6 +184,7 @@ describe('retries', () => {
     fakeTimers();
     const wire = recordingTransport((_r, i) => (i < 3 ? HTTP(503) : OK));
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -195,7 +211,12 @@ describe('retries', () => {
   it('honours Retry-After: nothing is sent before it, and the batch is kept', async () => {
     fakeTimers();
     const wire = recordingTransport((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, outbox: memoryOutbox() });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+    });
     t.log('info', 'throttled');
     await t.flush();
     expect(t.status().pausedUntil).toBeGreaterThan(Date.now() + 119_000);
@@ -213,7 +234,7 @@ describe('retries', () => {
 
   it('drops and counts a batch the server rejects with 400, and does not retry it', async () => {
     const wire = recordingTransport(() => HTTP(400));
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     t.log('info', 'bad');
     t.log('info', 'batch');
     await t.flush();
@@ -228,6 +249,7 @@ describe('retries', () => {
     fakeTimers();
     const wire = recordingTransport(() => HTTP(500));
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -249,6 +271,7 @@ describe('retries', () => {
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -273,6 +296,7 @@ describe('retries', () => {
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
     const outbox = memoryOutbox();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,
@@ -302,6 +326,7 @@ describe('retries', () => {
     fakeTimers();
     const wire = recordingTransport(() => OFFLINE);
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: memoryOutbox(),
@@ -324,6 +349,7 @@ describe('caps', () => {
     const wire = recordingTransport(() => OFFLINE);
     const outbox = memoryOutbox();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,
@@ -350,6 +376,7 @@ describe('caps', () => {
   it('splits events into batches that each fit maxBatchBytes, counting UTF-8 bytes', async () => {
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       maxBatchBytes: 8_000,
@@ -367,7 +394,12 @@ describe('caps', () => {
 
   it('replaces the payload of a single event larger than a batch, and counts it', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport, maxBatchBytes: 4_096 });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      maxBatchBytes: 4_096,
+    });
     const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(1_000)]));
     t.log('info', 'huge', big);
     await t.flush();
@@ -391,7 +423,7 @@ describe('storage failures', () => {
     vi.stubGlobal('indexedDB', broken);
     try {
       const wire = recordingTransport();
-      const t = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+      const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
       t.log('info', 'still here');
       await t.flush();
       expect(t.status().storage).toBe('memory');
@@ -412,6 +444,7 @@ describe('storage failures', () => {
     const diagnostics: string[] = [];
     const wire = recordingTransport(() => OFFLINE);
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox: fallbackOutbox(flaky, () => diagnostics.push('fallback')),
@@ -438,6 +471,7 @@ describe('exactly once', () => {
       return OK;
     });
     const writer = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: recordingTransport(() => OFFLINE).transport,
       batchSize: 1_000,
@@ -447,8 +481,8 @@ describe('exactly once', () => {
     await writer.flush();
     await writer.shutdown();
 
-    const tabA = createTelemetry({ endpoint: ENDPOINT, transport: slow.transport });
-    const tabB = createTelemetry({ endpoint: ENDPOINT, transport: slow.transport });
+    const tabA = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: slow.transport });
+    const tabB = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: slow.transport });
     await Promise.all([tabA.flush(), tabB.flush(), tabA.flush(), tabB.flush()]);
     await settle();
     expect(seen.length).toBeGreaterThan(5);
@@ -459,7 +493,7 @@ describe('exactly once', () => {
 
   it('resends a batch whose unload send got no answer with the same batchId, so the server can dedupe it', async () => {
     const lost = recordingTransport(() => OFFLINE);
-    const t = createTelemetry({ endpoint: ENDPOINT, transport: lost.transport });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: lost.transport });
     t.log('info', 'maybe delivered');
     setVisibility('hidden');
     await settle();
@@ -467,7 +501,7 @@ describe('exactly once', () => {
     const firstId = lost.bodies[0]!.batchId;
 
     const wire = recordingTransport();
-    const next = createTelemetry({ endpoint: ENDPOINT, transport: wire.transport });
+    const next = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
     await vi.waitFor(() => expect(wire.bodies.map((b) => b.batchId)).toEqual([firstId]));
     await next.shutdown();
   });
@@ -491,6 +525,7 @@ describe('claims left by pages that died', () => {
     await seedClaimed(outbox, 'send', 'gone-page');
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,
@@ -505,6 +540,7 @@ describe('claims left by pages that died', () => {
     await seedClaimed(outbox, 'send', 'live-page');
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,
@@ -521,6 +557,7 @@ describe('claims left by pages that died', () => {
     await seedClaimed(outbox, 'unload', 'gone-page');
     const wire = recordingTransport();
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport: wire.transport,
       outbox,

@@ -73,7 +73,11 @@ describe('scrubbing through the client, as sent', () => {
       'https://app.example.com/quiz/jane@example.com?session=abc',
     );
     const wire = recordingTransport();
-    const t = createTelemetry({ endpoint: 'https://ingest.example.com/ingest', transport: wire.transport });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: 'https://ingest.example.com/ingest',
+      transport: wire.transport,
+    });
     for (const { value } of PERSONAL) {
       t.log('info', sentence(value), { note: value, [value]: 'as key' });
       t.metric(`metric ${value}`, 1, { label: value });

@@ -13,7 +13,14 @@ afterEach(() => {
 describe('memoryTransport with a real client', () => {
   it('records what the client sent, decoded from its bytes', async () => {
     const transport = memoryTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, token: 'tok', app: 'quiz', version: '2.0.0', transport });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      token: 'tok',
+      app: 'quiz',
+      version: '2.0.0',
+      transport,
+    });
     t.log('info', 'checkout.started', { cart: 3 });
     t.metric('cart.size', 3, { currency: 'EUR' });
     const span = t.startSpan('pay', { provider: 'card' });
@@ -62,7 +69,7 @@ describe('memoryTransport with a real client', () => {
 
   it('gunzips the compressed bodies the client sends over 1 KiB', async () => {
     const transport = memoryTransport();
-    const t = createTelemetry({ endpoint: ENDPOINT, transport, batchSize: 1000 });
+    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport, batchSize: 1000 });
     for (let i = 0; i < 50; i++) t.log('info', `event ${i}`, { i, padding: 'x'.repeat(40) });
     await t.flush();
     await t.shutdown();
@@ -79,7 +86,13 @@ describe('memoryTransport with a real client', () => {
 
   it('a 503 is retried, and the batch counts once in logs while requests keep both sends', async () => {
     const transport = memoryTransport({ respond: (_request, index) => (index === 0 ? 503 : undefined) });
-    const t = createTelemetry({ endpoint: ENDPOINT, transport, retryBaseMs: 1, retryMaxMs: 5 });
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport,
+      retryBaseMs: 1,
+      retryMaxMs: 5,
+    });
     t.log('info', 'retried');
     await t.flush();
     const log = await transport.waitFor('logs', (l) => l.message === 'retried');
@@ -96,7 +109,12 @@ describe('memoryTransport with a real client', () => {
     const throttled = memoryTransport({
       respond: (_r, i) => (i === 0 ? { status: 429, headers: { 'Retry-After': '0' } } : 200),
     });
-    const t1 = createTelemetry({ endpoint: ENDPOINT, transport: throttled, retryBaseMs: 60_000 });
+    const t1 = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: throttled,
+      retryBaseMs: 60_000,
+    });
     t1.log('info', 'throttled');
     await t1.flush();
     // With a 60 s backoff, only Retry-After: 0 can bring the retry this soon.
@@ -105,7 +123,7 @@ describe('memoryTransport with a real client', () => {
     expect(throttled.requests.map((r) => r.status)).toEqual([429, 200]);
 
     const refused = memoryTransport({ respond: 400 });
-    const t2 = createTelemetry({ endpoint: ENDPOINT, transport: refused });
+    const t2 = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: refused });
     t2.log('info', 'refused');
     await t2.flush();
     await t2.shutdown();
@@ -118,6 +136,7 @@ describe('memoryTransport with a real client', () => {
   it('status 0 is a network error: the batch is kept and sent again', async () => {
     const transport = memoryTransport({ respond: (_r, i) => (i < 2 ? 0 : 200) });
     const t = createTelemetry({
+      sessionEvents: false,
       endpoint: ENDPOINT,
       transport,
       retryBaseMs: 1,

@@ -31,6 +31,8 @@ export function parseQuery(params: URLSearchParams, data: IndexData, now: number
     const oldest = Math.min(data.logs.minT, data.metrics.minT, data.traces.minT, data.drops.minT);
     from = Number.isFinite(oldest) ? oldest : to - DEFAULT_RANGE_MS;
   }
+  // A range that ends before it starts is empty (a negative bucket count would throw).
+  if (from > to) from = to;
   const versionName = params.get('version') ?? '';
   const sessionName = params.get('session') ?? '';
   const version = versionName === '' ? -1 : data.versions.find(versionName);
@@ -47,7 +49,11 @@ export function parseQuery(params: URLSearchParams, data: IndexData, now: number
 
 export function bucketsFor(from: number, to: number, minStep = 0): Buckets {
   const span = Math.max(1, to - from);
-  const step = STEPS.find((s) => s >= minStep && span / s <= MAX_BUCKETS) ?? STEPS[STEPS.length - 1]!;
+  // Past the widest step (years, or a range typed by hand as 1e20), the step widens with the span:
+  // the chart never gets more than MAX_BUCKETS buckets, whatever the URL asks.
+  const step =
+    STEPS.find((s) => s >= minStep && span / s <= MAX_BUCKETS) ??
+    Math.max(STEPS[STEPS.length - 1]!, minStep, Math.ceil(span / MAX_BUCKETS));
   // Aligned to the step (UTC), so buckets do not shift as "now" moves in live mode.
   const start = Math.floor(from / step) * step;
   return { start, step, count: Math.floor((to - start) / step) + 1 };

@@ -59,6 +59,8 @@ export class StoreIndex {
   private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastUsed = -Infinity;
+  /** Bumped by `reset`: a scan that started before it must not install what it read. */
+  private generation = 0;
 
   constructor(
     readonly dataDir: string,
@@ -98,6 +100,17 @@ export class StoreIndex {
     this.timer.unref?.();
   }
 
+  /**
+   * Forgets everything indexed: the next refresh reads the store from scratch. The server calls it
+   * after `delete` rewrote day files, whose rows and byte offsets the index holds; a file rewritten
+   * and then grown past its old size would not look truncated to `scanAll`.
+   */
+  reset(): void {
+    this.generation++;
+    this.data = new IndexData();
+    if (this.running) this.again = true;
+  }
+
   /** A query was made: follow appends eagerly for a while. */
   touch(): void {
     this.lastUsed = Date.now();
@@ -127,6 +140,7 @@ export class StoreIndex {
   }
 
   private async scanAll(): Promise<void> {
+    const generation = this.generation;
     let data = this.data;
     const listed = new Map<Kind, string[]>();
     for (const kind of KINDS) {
@@ -146,6 +160,7 @@ export class StoreIndex {
         const file = data.fileId(path);
         const target = data;
         const result = await scanFile(path, from, (line) => addLine(target, kind, file, line));
+        if (generation !== this.generation) return; // reset meanwhile: a follow-up run reads afresh
         if (result.size < from) {
           // Truncated under us (a failed append was cut off): index everything again, next time.
           this.data = new IndexData();
@@ -156,7 +171,7 @@ export class StoreIndex {
         data.skipped += result.skipped;
       }
     }
-    this.data = data;
+    if (generation === this.generation) this.data = data;
   }
 
   private path(kind: Kind, day: string): string {

@@ -27,6 +27,7 @@ export function toNativeBody({ batchId, batch }: EncodableBatch, ctx: EncodeCont
     resource: batch.resource,
     session: { id: batch.sessionId },
   } as NativeBody;
+  if (batch.anonymousId) body.anonymousId = batch.anonymousId;
   for (const kind of KINDS)
     (body[kind] as unknown[]) = batch[kind].map((item) => ({ ...item, timestamp: iso(item.timestamp) }));
   if (batch.dropped) body.dropped = batch.dropped;

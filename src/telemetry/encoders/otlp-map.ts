@@ -75,14 +75,22 @@ export function nanos(ms: number): string {
   return seconds === 0 ? String(ns) : `${seconds}${String(ns).padStart(9, '0')}`;
 }
 
-/** `service.name` = app, `service.version`, any other resource fields as they are, and `session.id`. */
-export function otlpResource({ app, version, ...rest }: Resource, sessionId?: string): OtlpResource {
+/**
+ * `service.name` = app, `service.version`, any other resource fields as they are, `session.id` and
+ * the daily `anonymous.id`.
+ */
+export function otlpResource(
+  { app, version, ...rest }: Resource,
+  sessionId?: string,
+  anonymousId?: string,
+): OtlpResource {
   return {
     attributes: keyValues({
       'service.name': app,
       'service.version': version,
       ...rest,
       'session.id': sessionId || undefined,
+      'anonymous.id': anonymousId || undefined,
     }),
   };
 }
@@ -94,6 +102,8 @@ export function otlpLog(log: LogRecord): Record<string, unknown> {
   // list, not by spreading the context into a new object: that is the hot spot of `export`.
   const own: [string, JsonValue | undefined][] = [
     ['url.full', log.url],
+    // Semantic conventions: "a unique identifier for the log record".
+    ['log.record.uid', log.eventId],
     ['exception.type', exception?.type],
     ['exception.message', exception?.message],
     ['exception.stacktrace', exception?.stack],

@@ -43,7 +43,7 @@ export function otlpEncoder({ endpoint, headers = {} }: OtlpEncoderOptions): Enc
         value,
         labels: { reason },
       }));
-      const resource = otlpResource(batch.resource, batch.sessionId);
+      const resource = otlpResource(batch.resource, batch.sessionId, batch.anonymousId);
       const requestHeaders: Record<string, string> = context.unloading ? {} : { ...headers };
       // The collector's bearertokenauth extension reads `Authorization: Bearer <token>`.
       if (context.token && !context.unloading) requestHeaders.Authorization = `Bearer ${context.token}`;

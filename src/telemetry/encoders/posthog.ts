@@ -27,15 +27,16 @@ const iso = (ms: number): string =>
 
 /** The `batch[]` events of one stored batch, in kind order (logs, traces, metrics), then its drops. */
 export function posthogEvents({ batchId, batch }: EncodableBatch, sentAt: number): PosthogEvent[] {
-  const distinctId = batch.sessionId || 'anonymous';
+  // The daily anonymous id where there is one: PostHog then counts a user per day, never joined across days.
+  const distinctId = batch.anonymousId || batch.sessionId || 'anonymous';
   const { app, version, ...rest } = batch.resource;
   const common = {
     ...rest,
     app,
     version,
     $lib: 'pwa-telemetry',
-    $session_id: distinctId,
-    // The distinct id is a session, not a person: don't make a person profile for each.
+    $session_id: batch.sessionId || distinctId,
+    // The distinct id is anonymous and short-lived, not a person: don't make a person profile for each.
     $process_person_profile: false,
   };
   const events: PosthogEvent[] = [];

@@ -206,3 +206,36 @@ describe('OTLP value mapping', () => {
     expect(SCOPE.version).toBe(packageJson.version);
   });
 });
+
+describe('otlpEncoder: identities', () => {
+  it('sends the anonymous id as resource attribute anonymous.id and an event id as log.record.uid', () => {
+    const [request] = encoder.encode(
+      {
+        batchId: 'b1',
+        batch: {
+          ...emptyItems(),
+          sessionId: SESSION,
+          anonymousId: 'anon-1',
+          resource: RESOURCE,
+          logs: [{ timestamp: T0, level: 'info', message: 'm', context: {}, eventId: 'abcd1234.7' }],
+        },
+      },
+      ctx,
+    );
+    const body = JSON.parse(request!.body) as {
+      resourceLogs: {
+        resource: { attributes: { key: string; value: unknown }[] };
+        scopeLogs: { logRecords: { attributes: { key: string; value: unknown }[] }[] }[];
+      }[];
+    };
+    const [group] = body.resourceLogs;
+    expect(group!.resource.attributes).toContainEqual({
+      key: 'anonymous.id',
+      value: { stringValue: 'anon-1' },
+    });
+    expect(group!.scopeLogs[0]!.logRecords[0]!.attributes).toContainEqual({
+      key: 'log.record.uid',
+      value: { stringValue: 'abcd1234.7' },
+    });
+  });
+});

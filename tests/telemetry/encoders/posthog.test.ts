@@ -120,3 +120,26 @@ describe('posthogEncoder: bytes on the wire', () => {
     ).toEqual([]);
   });
 });
+
+describe('posthogEncoder: identities', () => {
+  it('uses the daily anonymous id as distinct_id and keeps the session as $session_id', () => {
+    const [request] = encoder.encode(
+      {
+        batchId: 'b1',
+        batch: {
+          ...emptyItems(),
+          sessionId: 'session-42',
+          anonymousId: 'anon-1',
+          resource: { app: 'quiz', version: '1.2.3' },
+          logs: [{ timestamp: T0, level: 'info', message: 'm', context: {} }],
+        },
+      },
+      ctx,
+    );
+    const body = JSON.parse(request!.body) as {
+      batch: { distinct_id: string; properties: Record<string, unknown> }[];
+    };
+    expect(body.batch[0]!.distinct_id).toBe('anon-1');
+    expect(body.batch[0]!.properties.$session_id).toBe('session-42');
+  });
+});
