@@ -12,7 +12,7 @@ import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { applyBeforeSend, createScrubber, defaultScrubber } from './privacy.js';
 import { hexId, type ExceptionInfo, type Kind, type LogLevel, type SpanRecord } from './records.js';
-import { createSessions } from './session.js';
+import { createSessions, type Sessions } from './session.js';
 import { emptyStatus, type TelemetryStatus } from './status.js';
 
 /** A span you time yourself. `end()` records it once; later calls do nothing. */
@@ -123,28 +123,33 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   const url = options.captureUrl ? privacy.pageUrl : () => undefined;
   let level = options.level;
   // Event ids: a random tag for this page and a sequence, unique within the session at a few bytes.
-  const tag = hexId(4, random);
+  // Made on first use, like the session tracker and the anonymous id below, not on the caller's task:
+  // each costs a first-call compile (and crypto's first use) that start-up does not need (bench:delivery).
+  let tag = '';
   let seq = 0;
   // 64 random bits: unique enough for a day's users, and 16 bytes less on every batch than a trace id.
-  const anonymousId = anonymousIds(() => hexId(8, random));
+  let anonymous: ((t: number) => string) | undefined;
+  const anonymousId = (t: number): string => (anonymous ??= anonymousIds(() => hexId(8, random)))(t);
   const sessionEvent = (timestamp: number, message: string, context: object): void => {
     const p = options.sessionEvents && sink();
     if (p) put(p, 'logs', { timestamp, level: 'info', message, context: { ...context } }, true);
   };
-  const sessions = createSessions(newId, options.sessionTimeoutMs, {
-    // Stamped when the session started (its first event) and ended (its last event, or the close).
-    onStart: (s) => sessionEvent(s.start, 'session_start', {}),
-    onEnd: (s, reason) => {
-      sessionEvent(s.last, 'session_end', { reason, duration_ms: s.last - s.start, page_views: s.views });
-      // Written now, under the ending session's id: the next event belongs to a new session.
-      if (reason === 'timeout') pipeline?.seal();
-    },
-  });
+  let tracker: Sessions | undefined;
+  const sessions = (): Sessions =>
+    (tracker ??= createSessions(newId, options.sessionTimeoutMs, {
+      // Stamped when the session started (its first event) and ended (its last event, or the close).
+      onStart: (s) => sessionEvent(s.start, 'session_start', {}),
+      onEnd: (s, reason) => {
+        sessionEvent(s.last, 'session_end', { reason, duration_ms: s.last - s.start, page_views: s.views });
+        // Written now, under the ending session's id: the next event belongs to a new session.
+        if (reason === 'timeout') pipeline?.seal();
+      },
+    }));
   let hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   // Early events recorded before the session was read: they touch it when the pipeline starts.
   let untouched = 0;
   const touch = (item: { timestamp: number; message?: string }): unknown =>
-    sessions.touch(item.timestamp, item.message === 'page_view');
+    sessions().touch(item.timestamp, item.message === 'page_view');
 
   /**
    * Adds a finished record, after the level check and the app's `beforeSend` hook, which may edit or
@@ -155,7 +160,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
     if (!collects(level, kind, item)) return;
     if (!internal && decided) touch(item);
     else if (!internal) untouched++;
-    item.eventId = `${tag}.${(++seq).toString(36)}`;
+    item.eventId = `${(tag ||= hexId(4, random))}.${(++seq).toString(36)}`;
     const hook = options.beforeSend;
     if (!hook) return p.add(kind, item);
     // The hook returns what it likes; applyBeforeSend checks the shape and scrubs it again.
@@ -190,7 +195,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   function decide(): boolean {
     if (!decided) {
       decided = true;
-      session = sessions.load(now());
+      session = sessions().load(now());
       sampled = inSample(session, options.sampleRate);
       consent = storedConsent();
       // Global Privacy Control is the user's "no" sent by the browser: it counts until they opt in here.
@@ -240,7 +245,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
     const events = early;
     early = null;
     if (!pipeline && configured && (!decided || (sampled && allowed())))
-      last = pipeline = createPipeline(options, sessions.id, {
+      last = pipeline = createPipeline(options, () => sessions().id(), {
         ready: decide,
         optIn: optingIn,
         anonymousId: () => anonymousId(now()),
@@ -250,11 +255,11 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
         },
         onLeave: (closing) => {
           clearTimeout(hiddenTimer);
-          if (closing) return sessions.end('close', now());
-          sessions.save();
+          if (closing) return sessions().end('close', now());
+          sessions().save();
           // Hidden for the whole timeout: the visit is over (timers of hidden pages run at least
           // once a minute in Chromium, so this fires on time or soon after).
-          hiddenTimer = setTimeout(() => sessions.end('timeout'), options.sessionTimeoutMs);
+          hiddenTimer = setTimeout(() => sessions().end('timeout'), options.sessionTimeoutMs);
         },
         onReturn: () => clearTimeout(hiddenTimer),
       });
@@ -446,7 +451,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
       } catch {
         // no session yet
       }
-      return sessions.id() || session;
+      return sessions().id() || session;
     },
     getAnonymousId: () => {
       try {
