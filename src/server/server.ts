@@ -19,6 +19,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long close() lets requests in flight finish before it closes their connections. */
+const CLOSE_GRACE_MS = 2_000;
+
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
   // Before the store opens: `delete` asks this server to do its work from now on (admin.ts).
@@ -61,7 +64,15 @@ export async function startServer(input: Partial<ServerOptions> = {}): Promise<R
       closing ??= new Promise<void>((resolve) => {
         retention.stop();
         dashboard.close();
-        server.close(() => resolve());
+        // A connection that keeps sending (a live dashboard polling more often than the keep-alive
+        // timeout) is never idle, so close() would wait for it as long as the tab stays open: after a
+        // grace period every connection is closed. An ingest request cut there was not acknowledged,
+        // so its client resends it and dedupe stores it once.
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
         // Idle keep-alive connections would otherwise hold close() open for seconds.
         server.closeIdleConnections();
       }).then(() => Promise.all([store.close(), forwarding.close(), admin.close()]).then(() => undefined));

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/index.js';
 import { batch, cleanup, lines, NOW, post, serve, tempDir } from './harness.js';
@@ -24,6 +24,24 @@ describe('startServer', () => {
     await server.close(); // a second close is harmless
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
+
+  it('close() resolves within seconds while a request in flight never finishes', async () => {
+    const server = await serve();
+    // A stalled upload: headers and half a body, then nothing (held open until the test ends).
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"batchId":',
+    );
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await server.close();
+    const ms = Date.now() - started;
+    socket.destroy();
+    // Without a bound, close() waits for the request timeout (30 s) or for the client.
+    expect(ms).toBeLessThan(5_000);
+  }, 40_000);
 
   it('rejects when the port is taken', async () => {
     const blocker = createServer();
