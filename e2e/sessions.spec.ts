@@ -1,9 +1,9 @@
-import { expect, openApp, test, type StoredLine } from './fixtures.js';
+import { expect, openApp, test, VISIT_MESSAGES, type StoredLine } from './fixtures.js';
 
 /** The visit logs (session_start, page_view, session_end) stored so far, oldest first. */
 function visits(lines: StoredLine[]): StoredLine[] {
   return lines
-    .filter((l) => ['session_start', 'page_view', 'session_end'].includes(l.message as string))
+    .filter((l) => VISIT_MESSAGES.includes(l.message))
     .sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
 }
 

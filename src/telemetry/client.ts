@@ -179,7 +179,6 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   // cost a synchronous IPC in Chromium): until then events wait in memory, and nothing is stored or
   // sent before the user's choice and the sampling decision are known (`decide`).
   let decided = !configured;
-  let session = '';
   let sampled = options.sampleRate >= 1;
   let consent: ConsentState = 'unknown';
   let pipeline: Pipeline | null = null;
@@ -195,8 +194,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   function decide(): boolean {
     if (!decided) {
       decided = true;
-      session = sessions().load(now());
-      sampled = inSample(session, options.sampleRate);
+      sampled = inSample(sessions().load(now()), options.sampleRate);
       consent = storedConsent();
       // Global Privacy Control is the user's "no" sent by the browser: it counts until they opt in here.
       if (consent === 'unknown' && options.respectGpc && globalPrivacyControl()) consent = 'denied';
@@ -451,7 +449,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
       } catch {
         // no session yet
       }
-      return sessions().id() || session;
+      return sessions().id();
     },
     getAnonymousId: () => {
       try {

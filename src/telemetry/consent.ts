@@ -2,9 +2,6 @@ import type { Random } from './records.js';
 
 /** localStorage key holding the user's choice: 'in', 'out', or absent (not asked yet). */
 export const CONSENT_KEY = 'pwa-telemetry:consent';
-/** sessionStorage key of the session id, so a reload stays in the same session and sampling bucket. */
-export const SESSION_KEY = 'pwa-telemetry:session';
-
 /** The user's choice as stored: 'unknown' until they opt in or out. */
 export type ConsentState = 'unknown' | 'granted' | 'denied';
 
@@ -28,18 +25,6 @@ export function storeConsent(state: 'granted' | 'denied'): boolean {
   } catch {
     return false;
   }
-}
-
-/** The tab's session id (kept across reloads in sessionStorage), or a new one. */
-export function sessionId(newId: () => string): string {
-  let id: string | null = null;
-  try {
-    id = sessionStorage.getItem(SESSION_KEY);
-    if (!id) sessionStorage.setItem(SESSION_KEY, (id = newId()));
-  } catch {
-    // No sessionStorage: the id lives as long as this page.
-  }
-  return id || newId();
 }
 
 /** Whether this session is in the sample: a stable hash of the id, so a reload does not re-roll. */

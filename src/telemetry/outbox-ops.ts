@@ -1,4 +1,5 @@
 import {
+  allMetas,
   entryKey,
   META,
   PAYLOAD,
@@ -348,9 +349,8 @@ export const restoreOp =
 
 /** Deletes every entry (`clearQueued()`); resolves with the events removed. */
 export const clearOp: OutboxOp<number> = async (tx) => {
-  const metas: EntryMeta[] = [];
-  await tx.scan((m) => void metas.push(m));
-  const totals = await totalsOf(tx);
+  const metas = await allMetas(tx);
+  const totals = { events: 0, bytes: 0 };
   for (const m of metas) remove(tx, totals, m);
   tx.put('totals', { events: 0, bytes: 0 });
   return metas.reduce((n, m) => n + m.count, 0);
@@ -364,10 +364,8 @@ export const optOutOp: OutboxOp<number> = async (tx) => {
 
 /** Every queued batch, oldest first (`exportQueued()`). */
 export const exportOp: OutboxOp<{ batchId: string; batch: Payload }[]> = async (tx) => {
-  const metas: EntryMeta[] = [];
-  await tx.scan((m) => void metas.push(m));
   const out = [];
-  for (const m of metas) {
+  for (const m of await allMetas(tx)) {
     const batch = await tx.get<Payload>(PAYLOAD + m.key);
     if (batch) out.push({ batchId: m.batchId, batch });
   }

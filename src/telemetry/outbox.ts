@@ -202,10 +202,16 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
   };
 }
 
-/** Reads every record (entries, totals, consent) of an outbox. */
-export const readAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
+/** Every entry's metadata, oldest first. */
+export async function allMetas(tx: OutboxTx): Promise<EntryMeta[]> {
   const metas: EntryMeta[] = [];
   await tx.scan((m) => void metas.push(m));
+  return metas;
+}
+
+/** Reads every record (entries, totals, consent) of an outbox. */
+export const readAllOp: OutboxOp<[string, unknown][]> = async (tx) => {
+  const metas = await allMetas(tx);
   const out: [string, unknown][] = [];
   for (const key of ['totals', 'consent']) {
     const v = await tx.get(key);

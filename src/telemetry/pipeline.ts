@@ -273,11 +273,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     if (stopped || !hooks.ready()) return;
     hooks.onLeave?.(closing);
     // Offline, a send fails at once: writing the outbox is all that can help.
-    if (offline() || airGapped) {
-      store(buffer);
-      buffer = [];
-      return void persist(true);
-    }
+    if (offline() || airGapped) return keep(0);
     clearTimeout(persistTimer);
     persistTimer = undefined;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
@@ -302,8 +298,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
     if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
-    store(buffer.slice(n));
-    buffer = [];
+    keep(n);
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
     // be in flight: until they settle, another context would take their claims and send them again.
@@ -313,8 +308,19 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   }
 
   /**
-   * The page is going away with `items` only in memory: plan them as closed entries, copy them to the
-   * unload spill (spill.ts) and write them; the copy goes once the write commits.
+   * What leave() did not send (the buffer from `sent` on) goes to the outbox at once, copied to the
+   * unload spill first: a hide is often the last event a page gets (mobile), and a write started as
+   * the page is destroyed may never commit. Then the open entry is sealed.
+   */
+  function keep(sent: number): void {
+    store(buffer.slice(sent));
+    buffer = [];
+    void persist(true);
+  }
+
+  /**
+   * Plans `items` as closed entries, copies them to the unload spill (spill.ts) and writes them; the
+   * copy goes once the write commits.
    */
   function store(items: Item[]): void {
     if (!items.length) return;

@@ -28,9 +28,9 @@ export function spill(entries: OutboxEntry[]): string[] {
 export function readSpill(): [string, OutboxEntry][] {
   const out: [string, OutboxEntry][] = [];
   try {
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i);
-      if (!key?.startsWith(PREFIX)) continue;
+    // Keys first: removing an unreadable copy while walking by index would skip the next key.
+    const keys = Object.keys(localStorage).filter((key) => key.startsWith(PREFIX));
+    for (const key of keys) {
       try {
         out.push([key, JSON.parse(localStorage.getItem(key)!) as OutboxEntry]);
       } catch {

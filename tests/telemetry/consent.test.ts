@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CONSENT_KEY,
-  inSample,
-  sessionId,
-  SESSION_KEY,
-  storeConsent,
-  storedConsent,
-} from '../../src/telemetry/consent.js';
+import { CONSENT_KEY, inSample, storeConsent, storedConsent } from '../../src/telemetry/consent.js';
+import { createSessions, SESSION_KEY } from '../../src/telemetry/session.js';
+
+/** The tab's session id as a new page load reads it (`createSessions(...).load`). */
+const sessionId = (newId: () => string): string =>
+  createSessions(newId, 30 * 60_000, { onStart() {}, onEnd() {} }).load(Date.now());
 
 type Method = 'getItem' | 'setItem' | 'removeItem';
 const stubbed: Array<{ storage: Storage; method: Method }> = [];
@@ -109,11 +107,11 @@ describe('storage that cannot even be reached', () => {
   });
 });
 
-describe('sessionId', () => {
+describe('the session id (session.ts)', () => {
   it('creates an id once and keeps it for the tab in sessionStorage', () => {
     const first = sessionId(() => 'session-a');
     expect(first).toBe('session-a');
-    expect(sessionStorage.getItem(SESSION_KEY)).toBe('session-a');
+    expect(JSON.parse(sessionStorage.getItem(SESSION_KEY)!)).toMatchObject({ id: 'session-a' });
     expect(sessionId(() => 'session-b')).toBe('session-a');
   });
 
