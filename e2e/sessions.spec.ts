@@ -22,7 +22,10 @@ test('the demo records a session with its page views, and a reload stays in it',
   await page.goto('about:blank');
 
   await expect
-    .poll(async () => visits(await ingest.lines('logs', { visits: true })).map((l) => l.message))
+    .poll(async () => visits(await ingest.lines('logs', { visits: true })).map((l) => l.message), {
+      // The second session_end travels with keepalive as the page goes; under load it can take seconds.
+      timeout: 15_000,
+    })
     .toEqual([
       'session_start',
       'page_view',
