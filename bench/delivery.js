@@ -493,6 +493,7 @@ async function bytesRun(a) {
   return {
     pattern: a.mode === 'trickle' ? '10 per task, every 20 ms' : 'all in one task',
     compress: a.options.compress !== false,
+    unpaced: a.options.minBatchIntervalMs === 0,
     events: a.events,
     stored: r.stored,
     requests: s.requests,
@@ -592,12 +593,19 @@ export async function runDelivery() {
     });
 
     step('bytes per event');
-    /** @type {{ id: string, events: number, options: Record<string, boolean>, mode: 'burst' | 'trickle' }[]} */
+    /** @type {{ id: string, events: number, options: Record<string, boolean | number>, mode: 'burst' | 'trickle' }[]} */
     const byteCases = [
       { id: 'bytes-gzip', events: PLAN.bytesEvents, options: {}, mode: 'burst' },
       { id: 'bytes-plain', events: PLAN.bytesEvents, options: { compress: false }, mode: 'burst' },
       { id: 'trickle-gzip', events: PLAN.trickleEvents, options: {}, mode: 'trickle' },
       { id: 'trickle-plain', events: PLAN.trickleEvents, options: { compress: false }, mode: 'trickle' },
+      // Unpaced: one send per batchSize events, as before minBatchIntervalMs (for comparison).
+      {
+        id: 'trickle-unpaced',
+        events: PLAN.trickleEvents,
+        options: { minBatchIntervalMs: 0 },
+        mode: 'trickle',
+      },
     ];
     const bytes = [];
     for (const c of byteCases.filter((x) => !SMOKE || x.options.compress !== false)) {
@@ -748,10 +756,10 @@ export function deliveryMarkdown(r) {
         })
       : [];
   const [gz, plain] = r.bytes;
-  const trickle = r.bytes.find((x) => x.pattern !== 'all in one task' && x.compress);
+  const trickle = r.bytes.find((x) => x.pattern !== 'all in one task' && x.compress && !x.unpaced);
   const byteRows = r.bytes.map(
     (x) =>
-      `| ${x.pattern} | \`compress: ${x.compress}\` | ${int(x.stored)} | ${int(x.requests)} (${int(x.gzipRequests)} gzip) | ` +
+      `| ${x.pattern} | \`compress: ${x.compress}\`${x.unpaced ? ', `minBatchIntervalMs: 0`' : ''} | ${int(x.stored)} | ${int(x.requests)} (${int(x.gzipRequests)} gzip) | ` +
       `${int(x.wireBytes)} | **${x.perEvent.toFixed(1)}** | ${x.jsonPerEvent.toFixed(1)} |`,
   );
   const startupOk = r.startup.median < 1;
@@ -841,8 +849,9 @@ ${byteRows.join('\n')}
 - Wall time: from the start of the burst loop (or the \`flush()\` call) to the arrival of the last new event at the
   server, both as epoch ms on this machine's high-resolution clock.
 - Bytes per event: logs with the default options, all in one task (\`batchSize\` 10 starts a drain; the persisted
-  batches are filled up to \`maxBatchBytes\`), and 10 per task every 20 ms (batches of about 10 events, as a page
-  logging steadily sends them); request body bytes ÷ events stored. The logs are synthetic and repetitive (one
+  batches are filled up to \`maxBatchBytes\`), and 10 per task every 20 ms (a page logging steadily: the first
+  10 go at once, then \`minBatchIntervalMs\` (1 s) paces the sends, so the events of each second join one batch;
+  with \`minBatchIntervalMs: 0\`, one request per 10 events as before it existed); request body bytes ÷ events stored. The logs are synthetic and repetitive (one
   message, the same five keys, counters): gzip does better on them than on varied real logs.
 
 Run: \`npm run bench:delivery\` (writes this section; about ${Math.max(1, Math.round(r.seconds / 60))} min), \`BENCH_SMOKE=1 npm run bench:delivery\`

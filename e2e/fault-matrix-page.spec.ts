@@ -317,6 +317,10 @@ test.describe('IndexedDB unavailable', () => {
     const fromRequest = faults.requests.length;
     await page.goto('about:blank');
     await expect.poll(() => countLogs(ingest, 'no idb ')).toEqual(once([...live, ...pending]));
+    // The page's last sends (the web vitals reported at hide) may still be on their way through the proxy.
+    await expect
+      .poll(() => faults.requests.slice(fromRequest).every((r) => r.outcome !== 'pending'))
+      .toBe(true);
     expect(faults.requests.slice(fromRequest).every((r) => r.unload && r.status === 200)).toBe(true);
   });
 });

@@ -118,6 +118,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   let chain: Promise<unknown> = Promise.resolve();
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
   let drainSoon: ReturnType<typeof setTimeout> | undefined;
+  let lastSizeDrain = -Infinity;
   let stopped = false;
 
   const drop = (reason: DropReason, n: number): void => {
@@ -204,14 +205,20 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
       drop('queue_full', n);
     }
     // The size trigger counts every unsent event of this page: the buffer and its open entry.
-    if (buffer.push({ kind, item }) + (open?.count ?? 0) >= options.batchSize) {
-      drainSoon ??= setTimeout(() => {
+    if (buffer.push({ kind, item }) + (open?.count ?? 0) >= options.batchSize && !drainSoon) {
+      // Paced: a size-triggered send at most every minBatchIntervalMs; what comes meanwhile is
+      // persisted on the usual delay (below) and joins the next batch. (Capped: a clock set back must
+      // not hold the send longer than the interval.)
+      const gap = options.minBatchIntervalMs;
+      const wait = Math.min(gap, Math.max(0, lastSizeDrain + gap - now()));
+      drainSoon = setTimeout(() => {
         drainSoon = undefined;
+        lastSizeDrain = now();
         void drain();
-      }, 0);
-    } else {
-      persistTimer ??= setTimeout(() => void persist(), options.persistDelayMs);
+      }, wait);
+      if (wait === 0) return;
     }
+    persistTimer ??= setTimeout(() => void persist(), options.persistDelayMs);
   }
 
   /**

@@ -48,6 +48,68 @@ describe('flush triggers', () => {
     await t.shutdown();
   });
 
+  it('paces size-triggered sends: a steady stream goes out as one batch per minBatchIntervalMs', async () => {
+    fakeTimers();
+    const wire = recordingTransport();
+    const outbox = memoryOutbox();
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox,
+      batchSize: 5,
+      persistDelayMs: 200,
+      compress: false, // gzip runs on real streams, outside the fake clock
+      // minBatchIntervalMs: the default (1000)
+    });
+    await vi.advanceTimersByTimeAsync(10); // the start-up drain
+    const burst = (from: number) => {
+      for (let i = from; i < from + 5; i++) t.log('info', `m${i}`);
+    };
+    burst(0); // the first batch after a quiet spell goes at once
+    await vi.advanceTimersByTimeAsync(10);
+    expect(wire.bodies.map((b) => b.logs.length)).toEqual([5]);
+    // Five more every 50 ms: each reaches the batch size, none may start a send before a second has passed.
+    for (let k = 1; k <= 15; k++) {
+      burst(k * 5);
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    expect(wire.bodies.map((b) => b.logs.length)).toEqual([5]);
+    // Meanwhile they were persisted on the usual delay, not held in memory for the interval: at most
+    // the last 200 ms (four bursts) are only in memory.
+    expect(t.status().buffered).toBeLessThanOrEqual(20);
+    expect(await queuedIn(outbox)).toBeGreaterThanOrEqual(55);
+    await vi.advanceTimersByTimeAsync(300); // one second after the first send
+    expect(wire.bodies.map((b) => b.logs.length)).toEqual([5, 75]);
+    // Quiet for longer than the interval: the next batch goes at once again.
+    await vi.advanceTimersByTimeAsync(2_000);
+    burst(80);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(wire.bodies.map((b) => b.logs.length)).toEqual([5, 75, 5]);
+    expect(messages(wire.bodies)).toEqual(Array.from({ length: 85 }, (_, i) => `m${i}`));
+    await t.shutdown();
+  });
+
+  it('minBatchIntervalMs: 0 sends every time the batch size is reached', async () => {
+    fakeTimers();
+    const wire = recordingTransport();
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: wire.transport,
+      outbox: memoryOutbox(),
+      batchSize: 5,
+      minBatchIntervalMs: 0,
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    for (let k = 0; k < 3; k++) {
+      for (let i = 0; i < 5; i++) t.log('info', `m${k * 5 + i}`);
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(wire.bodies.map((b) => b.logs.length)).toEqual([5, 5, 5]);
+    await t.shutdown();
+  });
+
   it('sends on the flush interval timer', async () => {
     fakeTimers();
     const wire = recordingTransport();
