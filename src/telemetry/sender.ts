@@ -235,13 +235,21 @@ export function createSender({
      * (PLATFORM.md); entries in `fresh` were never written before.
      */
     sendNow(entries: OutboxEntry[], fresh: Set<string>): void {
+      const fits = (bytes: number): boolean => {
+        const release = budget.reserve(bytes);
+        release?.();
+        return !!release;
+      };
       const sent: OutboxEntry[] = [];
       const unsent: OutboxEntry[] = [];
       const paused = now() < pausedUntil;
       for (const entry of entries) {
         // Without its encoder yet (still loading), an entry waits in the outbox like one over budget.
+        // So does one the budget has clearly no room for: encoding every batch of a large burst at
+        // unload, only to find it cannot go, cost tens of ms (its body is at least about half its
+        // measured size in any format; a wrong guess only leaves a batch for the next load).
         const requests =
-          paused || !encoder
+          paused || !encoder || !fits(Math.max(0, entry.bytes - 17 * entry.count) / 2)
             ? null
             : encoder
                 .encode(entry, { sentAt: now(), token, unloading: true })

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { CONSENT_KEY } from '../../src/telemetry/consent.js';
+import type { Encoder } from '../../src/telemetry/encoders/encoder.js';
+import { nativeEncoder } from '../../src/telemetry/encoders/native-encoder.js';
 import { createKeepaliveBudget } from '../../src/telemetry/keepalive-budget.js';
 import { memoryOutbox, type Outbox, type OutboxOp } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
@@ -193,6 +195,44 @@ describe('unload sends', () => {
     const leased = stored.filter((e) => e.claimedBy !== undefined).flatMap((e) => e.batch.logs);
     expect(server.messages().length).toBe(200 - leased.length);
     await next.shutdown();
+  });
+
+  it('a leave does not encode batches the keepalive budget has no room for, and they arrive from the outbox later', async () => {
+    const budget = createKeepaliveBudget();
+    const earlier = budget.reserve(59_900); // an earlier leave's sends, still in flight
+    const native = nativeEncoder({ endpoint: ENDPOINT });
+    let encodedAtUnload = 0;
+    const encoder: Encoder = {
+      format: 'native',
+      encode(entry, ctx) {
+        if (ctx.unloading) encodedAtUnload++;
+        return native.encode(entry, ctx);
+      },
+    };
+    const outbox = memoryOutbox();
+    const server = dedupingServer();
+    const t = createTelemetry({
+      sessionEvents: false,
+      endpoint: ENDPOINT,
+      transport: server.transport,
+      outbox,
+      encoder,
+      batchSize: 10_000,
+      keepaliveBudget: budget,
+    });
+    await started();
+    const pad = 'x'.repeat(200);
+    for (let i = 0; i < 2_000; i++) t.log('info', `b${i}`, { pad });
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    // Over 500 kB in memory and 100 B of budget left: nothing is worth encoding (was: every batch).
+    expect(encodedAtUnload).toBe(0);
+    expect(server.requests).toHaveLength(0);
+    earlier?.();
+    setVisibility('visible');
+    await t.flush();
+    expect(server.messages().sort()).toEqual(names('b', 2_000));
+    await t.shutdown();
   });
 
   it('events only in memory beyond the budget survive a page whose IndexedDB write never commits (unload spill)', async () => {
