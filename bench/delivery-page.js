@@ -114,6 +114,32 @@ function createDeliveryApi(api, ob) {
     },
 
     /**
+     * Item 6: a burst of `n` log() calls in one task, then the page is hidden and unloads in the next
+     * task (the user leaves right after the burst, before the client has persisted it). Times the
+     * client's `visibilitychange` and `pagehide` handlers, dispatched as the browser would.
+     * @param {number} n
+     * @returns {Promise<{ buffered: number, hideMs: number, pagehideMs: number }>}
+     */
+    hideAfterBurst(n) {
+      const t = need();
+      return new Promise((resolve) => {
+        setTimeout(() => {
+          logBurst(t, 0, n, 0);
+          setTimeout(() => {
+            const { buffered } = t.status();
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+            const t0 = performance.now();
+            document.dispatchEvent(new Event('visibilitychange'));
+            const hideMs = performance.now() - t0;
+            const t1 = performance.now();
+            window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+            resolve({ buffered, hideMs, pagehideMs: performance.now() - t1 });
+          }, 0);
+        }, 0);
+      });
+    },
+
+    /**
      * Schedules `n` log() calls, `perTask` per setTimeout task, `gapMs` apart (a page logging steadily).
      * @param {number} n
      * @param {number} perTask
