@@ -22,6 +22,8 @@ export interface SizedItem {
   kind: Kind;
   item: BatchItems[Kind][number];
   bytes: number;
+  /** `item` as JSON, when the caller has it. */
+  json?: string;
 }
 
 /** What every new entry of a page carries. */

@@ -47,7 +47,11 @@ const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onL
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** JSON bytes of an item as sent: ISO timestamps on the wire are 16 bytes longer than epoch numbers. */
-const measure = (item: Item['item']): number => utf8Length(JSON.stringify(item)) + 16;
+/** The item with its JSON (kept for the unload spill, which would otherwise serialise it again) and size. */
+const measure = (kind: Kind, item: Item['item']): SizedItem => {
+  const json = JSON.stringify(item);
+  return { kind, item, bytes: utf8Length(json) + 16, json };
+};
 
 /**
  * One event larger than a whole batch: keep the event and its identity, replace its payload with a
@@ -164,11 +168,10 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
 
   function sized(items: Item[]): SizedItem[] {
     return items.map((i): SizedItem => {
-      const bytes = measure(i.item);
-      if (bytes <= maxBytes) return { ...i, bytes };
+      const s = measure(i.kind, i.item);
+      if (s.bytes <= maxBytes) return s;
       stats.truncated++;
-      const item = shrink(i, bytes);
-      return { kind: i.kind, item, bytes: measure(item) };
+      return measure(i.kind, shrink(i, s.bytes));
     });
   }
 
@@ -331,9 +334,11 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
    */
   function store(items: Item[]): void {
     if (!items.length) return;
-    const entries = plan(null, sized(items), template());
+    const list = sized(items);
+    const entries = plan(null, list, template());
     for (const e of entries) e.open = false;
-    const keys = spill(entries);
+    const json = new Map(list.map((x) => [x.item, x.json]));
+    const keys = spill(entries, (item) => json.get(item as SizedItem['item']));
     const w = { generation, entries, count: 0 };
     writing.push(w);
     void enqueue(() => outbox().run(restoreOp(entries)))
