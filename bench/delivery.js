@@ -16,7 +16,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
-import { bundle } from '../scripts/size.js';
+import { bundle, sizeOf } from '../scripts/size.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.js';
 
 /** @typedef {import('./delivery-page.js').DeliveryApi} DeliveryApi */
@@ -640,6 +640,8 @@ export async function runDelivery() {
     step('done');
 
     if (offHost.length > 0) throw new Error(`requests beyond 127.0.0.1: ${offHost.join(', ')}`);
+    // The entry as scripts/size.js measures it (npm run size), from the same source as this run.
+    const size = await sizeOf(await bundle('src/telemetry/client.ts'), 'createTelemetry');
     return {
       smoke: SMOKE,
       started: started.toISOString(),
@@ -672,6 +674,7 @@ export async function runDelivery() {
       bytes,
       hide,
       outbox,
+      size,
     };
   } finally {
     await browser.close();
@@ -818,6 +821,7 @@ from the trace are shown beside them. Compare figures within this run (ratios), 
 | flush of ${int(f.events)} buffered events < 10 s, each once, no long task | ${sec(f.wallMs)}; ${pct(f.stored, f.events)} stored, ${int(f.duplicateEvents)} duplicates; ${f.longTasks} long tasks ≥ 50 ms${f.longTasks ? ` (longest ${ms(f.longestLongTaskMs, 0)})` : ''}, most CPU in one task ${ms(f.maxOtherCpuMs)} | ${met(flushOk)} |
 | outbox op at ${int(large?.size ?? 0)} vs ${int(small?.size ?? 0)} batches within 2× | ${ratios.length ? ratios.map((x) => `${x.op} ${x.median.toFixed(2)}× (rounds ${range(x.rounds)})`).join(', ') : 'n/a'} | ${ratios.length ? met(opsOk) : '–'} |
 | ≤ 40 B per event on the wire (1,000 logs, gzip) | ${gz ? `${gz.perEvent.toFixed(1)} B in one task${trickle ? `, ${trickle.perEvent.toFixed(1)} B logged 10 per task` : ''}${plain ? `; ${plain.perEvent.toFixed(1)} B without gzip` : ''}` : 'n/a'} | ${gz ? met(gz.perEvent <= 40 && (!trickle || trickle.perEvent <= 40)) : '–'} |
+| \`createTelemetry\` entry ≤ 8,192 B min+gzip | ${int(r.size.gzip)} B min+gzip (${int(r.size.min)} B minified), as \`npm run size\` measures it | ${met(r.size.gzip <= 8192)} |
 
 ### Bursts: \`log()\` calls in one task, then until delivered
 
