@@ -171,38 +171,33 @@ export interface ResolvedOptions extends Required<
   random: Random | undefined;
 }
 
+/** Reads one option as given: the resolved value, or the default when the value is unusable. */
+type Resolve = (value: unknown) => unknown;
+
+/** Taken as given: their users check them, or the option is an object the client calls. */
+const given: Resolve = (value) => value;
+/** Only an explicit false turns these off. */
+const on: Resolve = (value) => value !== false;
+const text =
+  (fallback?: string): Resolve =>
+  (value) =>
+    typeof value === 'string' && value !== '' ? value : fallback;
+const fn =
+  (fallback?: unknown): Resolve =>
+  (value) =>
+    typeof value === 'function' ? value : fallback;
 /**
- * Each numeric option: its default, the range accepted, and whether it counts something (then it is
+ * A numeric option: its default, the range accepted, and whether it counts something (then it is
  * rounded down). Anything else (NaN, Infinity, a string, out of range) gets the default.
  */
-const NUMERIC = {
-  batchSize: [10, 1, Infinity, true],
-  flushIntervalMs: [30_000, 10, Infinity],
-  persistDelayMs: [1_000, 0, Infinity],
-  minBatchIntervalMs: [1_000, 0, Infinity],
-  sampleRate: [1, 0, 1],
-  maxQueuedEvents: [20_000, 1, Infinity, true],
-  maxQueuedBytes: [16 * 1024 * 1024, 1024, Infinity, true],
-  maxRepeatsPerMinute: [10_000, 1, Infinity, true],
-  maxAttempts: [5, 1, Infinity, true],
-  maxAgeMs: [7 * 24 * 60 * 60 * 1000, 1, Infinity],
-  // At most the 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for the
-  // headers of peers' sends: a batch must be sendable while the page unloads.
-  maxBatchBytes: [60_000, 1024, 60_000, true],
-  retryBaseMs: [2_000, 0, Infinity],
-  retryMaxMs: [300_000, 0, Infinity],
-  sessionTimeoutMs: [30 * 60_000, 1, Infinity],
-} satisfies Record<string, [defaultValue: number, min: number, max: number, whole?: boolean]>;
-
-type NumericOption = keyof typeof NUMERIC;
-
-export const DEFAULTS = /* @__PURE__ */ Object.fromEntries(
-  Object.entries(NUMERIC).map(([name, [value]]) => [name, value]),
-) as Record<NumericOption, number>;
-
-const text = (value: unknown, fallback?: string): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : fallback;
-const fn = <F>(value: unknown, fallback: F): F => (typeof value === 'function' ? (value as F) : fallback);
+const num =
+  (fallback: number, min: number, max = Infinity, whole = false): Resolve =>
+  (value) =>
+    Number.isFinite(value) && (value as number) >= min && (value as number) <= max
+      ? whole
+        ? Math.floor(value as number)
+        : value
+      : fallback;
 
 /** A valid level, or undefined. */
 export const level = (value: unknown): TelemetryLevel | undefined =>
@@ -221,6 +216,59 @@ function strings(value: unknown): Record<string, string> {
 }
 
 /**
+ * Every option and how it is resolved: the one list of option names, so `safeOptions` copies exactly
+ * these and `resolveOptions` gives each its default (the type makes it name every option).
+ */
+const OPTIONS: Record<keyof TelemetryOptions, Resolve> = {
+  format: (value) => (value === 'otlp' || value === 'posthog' ? value : 'native'),
+  encoder: given,
+  endpoint: text(),
+  token: text(),
+  enabled: on,
+  featureFlag: fn(() => true),
+  batchSize: num(10, 1, Infinity, true),
+  flushIntervalMs: num(30_000, 10),
+  persistDelayMs: num(1_000, 0),
+  minBatchIntervalMs: num(1_000, 0),
+  sampleRate: num(1, 0, 1),
+  app: text('app'),
+  version: text('0.0.0'),
+  maxQueuedEvents: num(20_000, 1, Infinity, true),
+  maxQueuedBytes: num(16 * 1024 * 1024, 1024, Infinity, true),
+  maxRepeatsPerMinute: num(10_000, 1, Infinity, true),
+  compress: on,
+  maxAttempts: num(5, 1, Infinity, true),
+  maxAgeMs: num(7 * 24 * 60 * 60 * 1000, 1),
+  // At most the 64 KiB keepalive budget (fetch spec, "keepalive" inflight bytes) less room for the
+  // headers of peers' sends: a batch must be sendable while the page unloads.
+  maxBatchBytes: num(60_000, 1024, 60_000, true),
+  retryBaseMs: num(2_000, 0),
+  retryMaxMs: num(300_000, 0),
+  outbox: given,
+  transport: given,
+  keepaliveBudget: given,
+  locks: given,
+  // Date.now as it is when the client is made, not when this module loaded (fake clocks replace it).
+  now: (value) => fn(Date.now)(value),
+  random: given,
+  onDiagnostic: fn(() => {}),
+  consent: (value) => (value === 'required' ? 'required' : 'granted'),
+  // Checked by safeOptions (the scrubber reads them from its copy).
+  scrubPatterns: given,
+  allowKeys: given,
+  beforeSend: fn(),
+  respectGpc: on,
+  captureUrl: on,
+  level: (value) => level(value) ?? 'normal',
+  airGapped: (value) => value === true,
+  sessionTimeoutMs: num(30 * 60_000, 1),
+  sessionEvents: on,
+  environment: text(),
+  resource: strings,
+  captureContext: on,
+};
+
+/**
  * A plain copy of what the page passed as options, read once and never again: anything but an
  * object counts as `{}`, a getter or Proxy trap that throws loses only its own key, and
  * `scrubPatterns` and `allowKeys` keep only entries of the right shape. So `createTelemetry` and
@@ -229,7 +277,7 @@ function strings(value: unknown): Record<string, string> {
 export function safeOptions(input: unknown): TelemetryOptions {
   const out: Record<string, unknown> = {};
   // Every option by name (own or inherited, as reading them one by one found them).
-  for (const key of OPTION_KEYS.split(' ')) {
+  for (const key of Object.keys(OPTIONS)) {
     try {
       // Only what is set: an undefined here would hide the Vite env in configure().
       const value = (input as Record<string, unknown> | null)?.[key];
@@ -247,14 +295,6 @@ export function safeOptions(input: unknown): TelemetryOptions {
   return out;
 }
 
-const OPTION_KEYS =
-  'format encoder endpoint token enabled featureFlag batchSize flushIntervalMs persistDelayMs minBatchIntervalMs ' +
-  'sampleRate app ' +
-  'version maxQueuedEvents maxQueuedBytes maxRepeatsPerMinute compress maxAttempts maxAgeMs maxBatchBytes ' +
-  'retryBaseMs retryMaxMs outbox transport keepaliveBudget locks now random onDiagnostic consent ' +
-  'scrubPatterns allowKeys beforeSend respectGpc captureUrl level airGapped sessionTimeoutMs ' +
-  'sessionEvents environment resource captureContext';
-
 /** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
 function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
   try {
@@ -265,42 +305,14 @@ function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
 }
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {
-  const o = options as Record<string, unknown>;
-  const resolved: Record<string, unknown> = {
-    outbox: o.outbox,
-    transport: o.transport,
-    locks: o.locks,
-    keepaliveBudget: o.keepaliveBudget,
-    encoder: o.encoder,
-    beforeSend: fn(o.beforeSend, undefined),
-    format: o.format === 'otlp' || o.format === 'posthog' ? o.format : 'native',
-    random: o.random,
-    endpoint: text(o.endpoint),
-    token: text(o.token),
-    app: text(o.app, 'app'),
-    version: text(o.version, '0.0.0'),
-    // Only an explicit false turns these off.
-    enabled: o.enabled !== false,
-    captureUrl: o.captureUrl !== false,
-    compress: o.compress !== false,
-    respectGpc: o.respectGpc !== false,
-    consent: o.consent === 'required' ? 'required' : 'granted',
-    level: level(o.level) ?? 'normal',
-    airGapped: o.airGapped === true,
-    sessionEvents: o.sessionEvents !== false,
-    captureContext: o.captureContext !== false,
-    environment: text(o.environment),
-    resource: strings(o.resource),
-    featureFlag: fn(o.featureFlag, () => true),
-    now: fn(o.now, Date.now),
-    onDiagnostic: fn(o.onDiagnostic, () => {}),
-  };
-  for (const [name, [fallback, min, max, whole]] of Object.entries(NUMERIC)) {
-    const v = o[name] as number;
-    resolved[name] = Number.isFinite(v) && v >= min && v <= max ? (whole ? Math.floor(v) : v) : fallback;
-  }
+  const resolved: Record<string, unknown> = {};
+  for (const [name, resolve] of Object.entries(OPTIONS))
+    resolved[name] = resolve((options as Record<string, unknown>)[name]);
   return resolved as unknown as ResolvedOptions;
 }
+
+/** Every default (tests compare against them). */
+export const DEFAULTS: ResolvedOptions = /* @__PURE__ */ resolveOptions();
 
 /** The Vite env variables the singleton reads (contract, documented in .env.example). */
 export interface TelemetryEnv {
