@@ -312,15 +312,16 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
 
 /** The privacy step with default options, used where no client options reach (instrumentation). */
 export const defaultScrubber: Scrubber = createScrubber();
-export const {
-  cleanString,
-  sanitize,
-  sanitizeAttributes,
-  sanitizeMessage,
-  exceptionInfo,
-  isSensitiveKey,
-  pageUrl,
-} = defaultScrubber;
+// Its functions, each on its own: a destructuring of defaultScrubber would stay in every bundle (it
+// reads properties), these go from bundles that use none of them, such as the client's.
+export const cleanString: Scrubber['cleanString'] = (value, max) => defaultScrubber.cleanString(value, max);
+export const sanitize: Scrubber['sanitize'] = (value) => defaultScrubber.sanitize(value);
+export const sanitizeAttributes: Scrubber['sanitizeAttributes'] = (value) =>
+  defaultScrubber.sanitizeAttributes(value);
+export const sanitizeMessage: Scrubber['sanitizeMessage'] = (value) => defaultScrubber.sanitizeMessage(value);
+export const exceptionInfo: Scrubber['exceptionInfo'] = (error) => defaultScrubber.exceptionInfo(error);
+export const isSensitiveKey: Scrubber['isSensitiveKey'] = (key) => defaultScrubber.isSensitiveKey(key);
+export const pageUrl: Scrubber['pageUrl'] = () => defaultScrubber.pageUrl();
 
 /** Why `applyBeforeSend` dropped a record: the hook asked, or it threw or returned something unusable. */
 export type BeforeSendDrop = 'before_send' | 'before_send_error';
