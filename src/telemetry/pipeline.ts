@@ -2,7 +2,7 @@ import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
 import { KEEPALIVE_MAX_BYTES } from './keepalive-budget.js';
 import { watchLifecycle, watchOptOut } from './lifecycle.js';
-import { fallbackOutbox, memoryOutbox, type Outbox, type OutboxEntry } from './outbox.js';
+import { fallbackOutbox, memoryOutbox, type Outbox, type OutboxEntry, type OutboxOp } from './outbox.js';
 import { hasIndexedDb, indexedDbOutbox } from './outbox-idb.js';
 import {
   appendOp,
@@ -152,13 +152,15 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     chain = next.catch(() => undefined);
     return next;
   }
+  /** Runs one outbox operation in turn. */
+  const run = <R>(op: OutboxOp<R>): Promise<R> => enqueue(() => outbox().run(op));
 
   const sender = createSender({
     options,
     pageId,
     locks,
     stats,
-    run: (op) => enqueue(() => outbox().run(op)).catch(outboxError),
+    run: (op) => run(op).catch(outboxError),
     persist: () => persist(true),
     onOptedOut: () => optedOutElsewhere(),
     onDropped: drop,
@@ -341,7 +343,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const keys = spill(entries, (item) => json.get(item as SizedItem['item']));
     const w = { generation, entries, count: 0 };
     writing.push(w);
-    void enqueue(() => outbox().run(restoreOp(entries)))
+    void run(restoreOp(entries))
       .then(() => unspill(keys), outboxError)
       .finally(() => (writing = writing.filter((x) => x !== w)));
   }
@@ -350,7 +352,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   function restoreSpill(): void {
     const spilled = readSpill();
     if (!spilled.length) return;
-    void enqueue(() => outbox().run(restoreOp(spilled.map(([, e]) => e)))).then(
+    void run(restoreOp(spilled.map(([, e]) => e))).then(
       () => unspill(spilled.map(([key]) => key)),
       outboxError,
     );
@@ -386,7 +388,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   const interval = setInterval(() => {
     if (buffer.length || open || stats.queued) void drain();
   }, options.flushIntervalMs);
-  if (hooks.optIn) void enqueue(() => outbox().run(optInOp)).catch(outboxError);
+  if (hooks.optIn) void run(optInOp).catch(outboxError);
   // Decide consent and drain batches left by earlier page loads after the current task, so start-up
   // stays cheap.
   const startup = setTimeout(() => {
@@ -403,7 +405,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     open = null;
     generation++;
     stats.queued = 0;
-    return enqueue(() => outbox().run(op))
+    return run(op)
       .then((n) => drop(reason, held + n))
       .catch(outboxError);
   }
@@ -418,7 +420,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     /** Every queued batch (the buffer written first). Never rejects. */
     exportQueued: () =>
       persist(true)
-        .then(() => enqueue(() => outbox().run(exportOp)))
+        .then(() => run(exportOp))
         .catch((error: unknown) => (outboxError(error), [])),
     clearQueued: (): Promise<void> => removeAll(clearOp, 'cleared'),
     status: (): TelemetryStatus => ({
