@@ -6,21 +6,9 @@
 export async function gzip(text: string): Promise<Uint8Array | null> {
   try {
     if (typeof CompressionStream === 'undefined') return null;
-    const stream = new CompressionStream('gzip');
-    const writer = stream.writable.getWriter();
-    void writer.write(new TextEncoder().encode(text)).catch(() => {});
-    void writer.close().catch(() => {});
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = stream.readable.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      chunks.push(r.value);
-      size += r.value.length;
-    }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) out.set(c, (at += c.length) - c.length);
-    return out;
+    // Response does the plumbing: encodes the text as UTF-8, and reads the compressed stream whole.
+    const zipped = new Response(text).body!.pipeThrough(new CompressionStream('gzip'));
+    return new Uint8Array(await new Response(zipped).arrayBuffer());
   } catch {
     return null;
   }
