@@ -78,12 +78,12 @@ for (const [chars, bit] of [
   ['kKx', K],
   ['J', J],
   ['bB', B],
-  ['ABCDEFGHIJKLMNOPQRSTUVWXYZ', UPPER],
-  ['0123456789', DIGIT],
   ['.', DOT],
 ] as const) {
   for (const c of chars) CLASSES[c.charCodeAt(0)]! |= bit;
 }
+for (let c = 65; c <= 90; c++) CLASSES[c]! |= UPPER; // A-Z
+for (let c = 48; c <= 57; c++) CLASSES[c] = DIGIT; // 0-9
 
 /** Whether `c` can end a key before `:` (`token:`, `"token":`, `token :`). */
 const endsKey = (c: number): boolean =>
