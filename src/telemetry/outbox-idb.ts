@@ -1,13 +1,7 @@
-import { createStore, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { META, toError, type EntryMeta, type Outbox, type OutboxOp, type OutboxTx } from './outbox.js';
 
 export const OUTBOX_DB = 'pwa-telemetry-outbox';
-
-const request = <T>(r: IDBRequest<T>): Promise<T> =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
-  });
 
 /**
  * The outbox in IndexedDB, through an idb-keyval custom store. Each `run` is one readwrite
@@ -29,8 +23,9 @@ export function indexedDbOutbox(dbName: string = OUTBOX_DB): Outbox {
       (os) =>
         new Promise<R>((resolve, reject) => {
           const tx = os.transaction;
+          // A request that fails always carries its error (a DOMException), so rejections have one.
           const api: OutboxTx = {
-            get: <T>(key: string) => request(os.get(key) as IDBRequest<T | undefined>),
+            get: <T>(key: string) => promisifyRequest(os.get(key) as IDBRequest<T | undefined>),
             put: (key, value) => void os.put(value, key),
             del: (key) => void os.delete(key),
             scan: (visit) =>
@@ -45,7 +40,7 @@ export function indexedDbOutbox(dbName: string = OUTBOX_DB): Outbox {
                     fail(toError(error));
                   }
                 };
-                cursor.onerror = () => fail(cursor.error ?? new Error('IndexedDB cursor failed'));
+                cursor.onerror = () => fail(cursor.error);
               }),
           };
           let result: R;
