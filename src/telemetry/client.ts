@@ -11,7 +11,14 @@ import { toNativeBody } from './encoders/native.js';
 import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { applyBeforeSend, createScrubber, defaultScrubber } from './privacy.js';
-import { hexId, type ExceptionInfo, type Kind, type LogLevel, type SpanRecord } from './records.js';
+import {
+  hexId,
+  type Attributes,
+  type ExceptionInfo,
+  type Kind,
+  type LogLevel,
+  type SpanRecord,
+} from './records.js';
 import { createSessions, type Sessions } from './session.js';
 import { emptyStatus, type TelemetryStatus } from './status.js';
 
@@ -130,9 +137,9 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   // 64 random bits: unique enough for a day's users, and 16 bytes less on every batch than a trace id.
   let anonymous: ((t: number) => string) | undefined;
   const anonymousId = (t: number): string => (anonymous ??= anonymousIds(() => hexId(8, random)))(t);
-  const sessionEvent = (timestamp: number, message: string, context: object): void => {
+  const sessionEvent = (timestamp: number, message: string, context: Attributes): void => {
     const p = options.sessionEvents && sink();
-    if (p) put(p, 'logs', { timestamp, level: 'info', message, context: { ...context } }, true);
+    if (p) put(p, 'logs', { timestamp, level: 'info', message, context }, true);
   };
   let tracker: Sessions | undefined;
   const sessions = (): Sessions =>
@@ -242,7 +249,8 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
     if (configured) decide();
     const events = early;
     early = null;
-    if (!pipeline && configured && (!decided || (sampled && allowed())))
+    // Configured, it has decided by now.
+    if (!pipeline && configured && sampled && allowed())
       last = pipeline = createPipeline(options, () => sessions().id(), {
         ready: decide,
         optIn: optingIn,

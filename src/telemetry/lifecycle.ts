@@ -45,8 +45,8 @@ export function watchOptOut(onOptOut: () => void): () => void {
       window,
       'storage',
       (event) => {
-        const e = event as StorageEvent;
-        if (e.key === CONSENT_KEY && e.newValue === 'out') onOptOut();
+        const { key, newValue } = event as StorageEvent;
+        if (key === CONSENT_KEY && newValue === 'out') onOptOut();
       },
     ],
   ]);

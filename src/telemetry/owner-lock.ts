@@ -17,7 +17,7 @@ export interface OwnerLocks {
 
 export function defaultLockManager(): LockManager | null {
   try {
-    return typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
+    return globalThis.navigator?.locks ?? null;
   } catch {
     return null;
   }

@@ -43,7 +43,7 @@ const CHUNK = 1000;
 // Where each kind keeps its free-form payload.
 const PAYLOAD = { logs: 'context', traces: 'attributes', metrics: 'labels' } as const;
 const cut = (text: unknown): unknown => (typeof text === 'string' ? text.slice(0, 256) : text);
-const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onLine === false;
+const offline = (): boolean => globalThis.navigator?.onLine === false;
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** JSON bytes of an item as sent: ISO timestamps on the wire are 16 bytes longer than epoch numbers. */
