@@ -101,30 +101,31 @@ export const toError = (error: unknown): Error => (error instanceof Error ? erro
 export function memoryOutbox(): Outbox {
   const records = new Map<string, unknown>();
   let chain: Promise<unknown> = Promise.resolve();
-  // Ops run one at a time; writes are staged and applied only when the op succeeds (atomic).
+  // Ops run one at a time; writes are staged and applied only when the op succeeds (atomic). A staged
+  // undefined is a delete: reading a deleted key and a key holding undefined both give undefined.
   const apply = async <R>(op: OutboxOp<R>): Promise<R> => {
     const staged = new Map<string, unknown>();
-    const GONE = staged;
     const read = (key: string): unknown => (staged.has(key) ? staged.get(key) : records.get(key));
     const result = await op({
       // Copies, as IndexedDB's structured clone gives: an op changing what it read changes nothing.
+      // (A falsy value is a primitive: its own copy.)
       get: <T>(key: string) => {
         const v = read(key);
-        return Promise.resolve(v === GONE || v === undefined ? undefined : (structuredClone(v) as T));
+        return Promise.resolve((v && structuredClone(v)) as T | undefined);
       },
       put: (key, value) => staged.set(key, structuredClone(value)),
-      del: (key) => staged.set(key, GONE),
+      del: (key) => staged.set(key, undefined),
       scan: (visit) => {
         const keys = [...records.keys()].filter((k) => k.startsWith(META)).sort();
         for (const key of keys) {
           const v = read(key);
-          if (v !== GONE && v !== undefined && visit(structuredClone(v) as EntryMeta) === false) break;
+          if (v && visit(structuredClone(v) as EntryMeta) === false) break;
         }
         return Promise.resolve();
       },
     });
     for (const [key, value] of staged) {
-      if (value === GONE) records.delete(key);
+      if (value === undefined) records.delete(key);
       else records.set(key, value);
     }
     return result;
