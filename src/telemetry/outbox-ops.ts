@@ -144,10 +144,10 @@ export function appendOp(p: AppendParams): OutboxOp<AppendResult> {
     const entries = asPlanned ? p.planned : fill(null, p.items, p.template);
     // The drop report the plan carried must travel with the items wherever they go.
     const report = p.planned.find((e) => e.batch.dropped)?.batch.dropped;
-    if (!asPlanned && report && entries.length) entries[entries.length - 1]!.batch.dropped = report;
+    if (!asPlanned && report && entries.length) entries.at(-1)!.batch.dropped = report;
     // An open entry of this page that the plan no longer matches is closed, so a drain can send it.
     if (!asPlanned && mine) tx.put(META + stored.key, { ...stored, open: false });
-    const last = entries[entries.length - 1];
+    const last = entries.at(-1);
     if (p.seal && last) last.open = false;
     for (const e of entries) write(tx, totals, e, asPlanned && e.key === p.open?.key ? stored : undefined);
     const written = new Set(entries.map((e) => e.key));

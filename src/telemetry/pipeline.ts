@@ -180,7 +180,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   /** Plans entries for `items` on top of `from`, carrying the drops not yet reported. */
   function plan(from: OutboxEntry | null, items: SizedItem[], t: EntryTemplate): OutboxEntry[] {
     const entries = fill(from, items, t);
-    const last = entries[entries.length - 1];
+    const last = entries.at(-1);
     if (last && unreported) {
       const d = (last.batch.dropped ??= {});
       for (const [reason, n] of Object.entries(unreported)) d[reason] = (d[reason] ?? 0) + n;
@@ -246,7 +246,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const t = template();
     const list = sized(items);
     const planned = plan(from, list, t);
-    const last = planned[planned.length - 1]!;
+    const last = planned.at(-1)!;
     if (close) last.open = false;
     open = last.open ? last : null;
     const w = { generation, entries: planned, count: items.length };
