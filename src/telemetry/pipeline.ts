@@ -102,8 +102,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   );
   const resource: Resource = {
     ...options.resource,
-    ...(options.captureContext ? deviceContext() : {}),
-    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.captureContext && deviceContext()),
+    ...(options.environment && { environment: options.environment }),
     app: options.app,
     version: options.version,
   };

@@ -89,7 +89,7 @@ export function createSender({
     return transport.send({
       url: request.url,
       body: zipped ?? request.body,
-      ...(zipped ? { encoding: 'gzip' as const } : {}),
+      ...(zipped && { encoding: 'gzip' as const }),
       unloading,
       contentType: request.contentType,
       headers: request.headers,

@@ -93,7 +93,7 @@ export function fetchTransport({
           body: request.body as BodyInit,
           headers: {
             'Content-Type': request.contentType,
-            ...(request.encoding ? { 'Content-Encoding': request.encoding } : {}),
+            ...(request.encoding && { 'Content-Encoding': request.encoding }),
             ...request.headers,
           },
           keepalive: request.unloading,
