@@ -204,8 +204,9 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     repeats.set(key, seen);
     if (seen > options.maxRepeatsPerMinute) return drop('storm', 1);
     if (buffer.length >= maxQueuedEvents) {
-      // Drop the oldest tenth at once: shifting one at a time costs O(n) per event in a runaway loop.
-      const n = Math.max(1, Math.ceil(maxQueuedEvents / 10));
+      // Drop the oldest tenth at once (at least one: the cap is at least 1): shifting one at a time
+      // costs O(n) per event in a runaway loop.
+      const n = Math.ceil(maxQueuedEvents / 10);
       buffer.splice(0, n);
       drop('queue_full', n);
     }
