@@ -197,7 +197,10 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   const allowed = (): boolean =>
     consent === 'granted' || (consent === 'unknown' && options.consent === 'granted');
 
-  /** Reads the session, the sample and the stored choice once; stops a pipeline that may not run. */
+  /**
+   * Reads the session, the sample and the stored choice once; drops the early events if nothing may
+   * be recorded. There is no pipeline yet to stop: start() makes it only after deciding.
+   */
   function decide(): boolean {
     if (!decided) {
       decided = true;
@@ -207,12 +210,8 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
       if (consent === 'unknown' && options.respectGpc && globalPrivacyControl()) consent = 'denied';
       if (!sampled || !allowed()) {
         // An opted-out user's early events are dropped and counted; an unsampled session's are not data.
-        if (consent === 'denied') {
-          pipeline?.drop('opted_out', pipeline.status().buffered);
-          deniedEarly += early?.length ?? 0;
-        }
+        if (consent === 'denied') deniedEarly += early?.length ?? 0;
         early = null;
-        stop();
       }
     }
     return pipeline !== null;

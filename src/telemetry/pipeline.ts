@@ -287,8 +287,6 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     hooks.onLeave?.(closing);
     // Offline, a send fails at once: writing the outbox is all that can help.
     if (offline() || airGapped) return keep(0);
-    clearTimeout(persistTimer);
-    persistTimer = undefined;
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
     // Writes planned before an earlier leave were handed over then (pagehide follows visibilitychange
     // in the same task: the second leave must not send them again).
@@ -323,7 +321,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   /**
    * What leave() did not send (the buffer from `sent` on) goes to the outbox at once, copied to the
    * unload spill first: a hide is often the last event a page gets (mobile), and a write started as
-   * the page is destroyed may never commit. Then the open entry is sealed.
+   * the page is destroyed may never commit. Then the open entry is sealed (which also cancels the
+   * persist timer).
    */
   function keep(sent: number): void {
     store(buffer.slice(sent));
