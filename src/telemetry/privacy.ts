@@ -249,15 +249,9 @@ export function createScrubber(options: ScrubOptions = {}): Scrubber {
 
   function sanitizeMessage(value: unknown): string {
     if (value === undefined) return 'undefined';
-    let v = typeof value === 'string' ? value : sanitize(value);
-    if (typeof v !== 'string') {
-      try {
-        v = JSON.stringify(v);
-      } catch {
-        v = UNSERIALIZABLE;
-      }
-    }
-    return cleanString(v, MESSAGE);
+    const v = typeof value === 'string' ? value : sanitize(value);
+    // What sanitize() gives is plain, bounded JSON: stringifying it cannot throw.
+    return cleanString(typeof v === 'string' ? v : JSON.stringify(v), MESSAGE);
   }
 
   function exceptionInfo(error: unknown): ExceptionInfo {
