@@ -299,17 +299,15 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     for (const e of outbox().unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
     // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
     let room = KEEPALIVE_MAX_BYTES;
-    let n = 0;
     const list: SizedItem[] = [];
     for (const s of sized(buffer.slice(0, CHUNK))) {
       if ((room -= s.bytes + 1) < 0) break;
       list.push(s);
-      n++;
     }
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
     if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
-    keep(n);
+    keep(list.length);
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
     // be in flight: until they settle, another context would take their claims and send them again.
