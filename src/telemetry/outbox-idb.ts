@@ -40,7 +40,7 @@ export function indexedDbOutbox(dbName: string = OUTBOX_DB): Outbox {
                     fail(toError(error));
                   }
                 };
-                cursor.onerror = () => fail(cursor.error);
+                cursor.onerror = () => fail(cursor.error!);
               }),
           };
           let result: R;
