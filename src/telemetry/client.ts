@@ -386,7 +386,7 @@ export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
         if (!sink()) return NOOP_SPAN;
         const parent = spanOptions?.parent;
         const validParent =
-          parent && /^[0-9a-f]{32}$/.test(parent.traceId) && /^[0-9a-f]{16}$/.test(parent.spanId);
+          parent && /^[\da-f]{32}$/.test(parent.traceId) && /^[\da-f]{16}$/.test(parent.spanId);
         const traceId = validParent ? parent.traceId : newId();
         const spanId = hexId(8, random);
         const started = clock();

@@ -34,7 +34,7 @@ const UNSERIALIZABLE = '[Unserializable]';
 // `apiKey`, `apikey`), and so do common session cookie names (`sessionid`, `PHPSESSID`, `sid`).
 const SENSITIVE =
   /_(pass(word|wd|phrase)?|pwd|secret|token|auth(orization)?|cookie|credentials?|email|phone|ssn|cvv|pin|otp|jwt|bearer|session|sid|xsrf)_|(api|private)_?key|credit_?card|card_?number|clientsecret|setcookie|sess(ion)?_?id|csrf_?token/;
-const WORD_SPLIT = /[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/;
+const WORD_SPLIT = /[^A-Za-z\d]+|(?<=[a-z\d])(?=[A-Z])/;
 
 /** Options of the privacy step. Pure data: `createScrubber` reads them once. */
 export interface ScrubOptions {
