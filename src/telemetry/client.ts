@@ -119,13 +119,12 @@ function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => v
  */
 export function createTelemetry(given: TelemetryOptions = {}): Telemetry {
   // A plain copy, read once: options that throw when read must not make the factory throw.
-  const input = safeOptions(given);
-  const options = resolveOptions(input);
+  const options = resolveOptions(safeOptions(given));
   const { now, random } = options;
   const newId = (): string => hexId(16, random);
   // The default scrubber is built once per page; only custom patterns or keys need one of their own.
   const privacy =
-    input.scrubPatterns?.length || input.allowKeys?.length ? createScrubber(input) : defaultScrubber;
+    options.scrubPatterns.length || options.allowKeys.length ? createScrubber(options) : defaultScrubber;
   const { sanitizeAttributes, sanitizeMessage, exceptionInfo } = privacy;
   const url = options.captureUrl ? privacy.pageUrl : () => undefined;
   let level = options.level;

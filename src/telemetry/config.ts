@@ -215,6 +215,15 @@ function strings(value: unknown): Record<string, string> {
   return out;
 }
 
+/** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
+function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
+  try {
+    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Every option and how it is resolved: the one list of option names, so `safeOptions` copies exactly
  * these and `resolveOptions` gives each its default (the type makes it name every option).
@@ -253,9 +262,9 @@ const OPTIONS: Record<keyof TelemetryOptions, Resolve> = {
   random: given,
   onDiagnostic: fn(() => {}),
   consent: (value) => (value === 'required' ? 'required' : 'granted'),
-  // Checked by safeOptions (the scrubber reads them from its copy).
-  scrubPatterns: given,
-  allowKeys: given,
+  // Only entries of the right shape.
+  scrubPatterns: (value) => entries(value, (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp),
+  allowKeys: (value) => entries(value, (k) => typeof k === 'string'),
   beforeSend: fn(),
   respectGpc: on,
   captureUrl: on,
@@ -270,9 +279,9 @@ const OPTIONS: Record<keyof TelemetryOptions, Resolve> = {
 
 /**
  * A plain copy of what the page passed as options, read once and never again: anything but an
- * object counts as `{}`, a getter or Proxy trap that throws loses only its own key, and
- * `scrubPatterns` and `allowKeys` keep only entries of the right shape. So `createTelemetry` and
- * `configure` never throw, whatever they are given (DESIGN.md section 3).
+ * object counts as `{}`, and a getter or Proxy trap that throws loses only its own key. So
+ * `createTelemetry` and `configure` never throw, whatever they are given (DESIGN.md section 3);
+ * `resolveOptions` then checks each value.
  */
 export function safeOptions(input: unknown): TelemetryOptions {
   const out: Record<string, unknown> = {};
@@ -286,22 +295,7 @@ export function safeOptions(input: unknown): TelemetryOptions {
       // this option is lost, not the others
     }
   }
-  if (out.scrubPatterns)
-    out.scrubPatterns = entries(
-      out.scrubPatterns,
-      (p) => (p as ScrubPattern | null)?.pattern instanceof RegExp,
-    );
-  if (out.allowKeys) out.allowKeys = entries(out.allowKeys, (k) => typeof k === 'string');
   return out;
-}
-
-/** The entries of `list` that pass `keep` (none when it is not an array or cannot be read). */
-function entries(list: unknown, keep: (item: unknown) => boolean): unknown[] {
-  try {
-    return Array.isArray(list) ? list.slice(0, 100).filter(keep) : [];
-  } catch {
-    return [];
-  }
 }
 
 export function resolveOptions(options: TelemetryOptions = {}): ResolvedOptions {
