@@ -49,7 +49,7 @@ export function classifyStatus(status: number, retryAfter: string | null, now: n
     error,
     // A server that says when to come back is throttling, not failing this batch.
     countsAsAttempt: retryAfterMs === undefined && status !== 429,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
   };
 }
 
