@@ -11,11 +11,11 @@ import { build, minify } from 'vite';
  * singleton, no instrumentation, no OTLP or PostHog encoder), min+gzip. Issue 6 asked for 8 KiB: the
  * delivery work (issues 6 and 12) took the entry to about 10.3 kB, the PII scrubbing of issue 10 adds
  * about 2.6 kB (its patterns), and sessions, coarse context, the daily anonymous id, levels, air-gapped
- * export and the unload spill (issues 10 and 13) about 2.0 kB more, hostile-options handling 0.4 kB:
- * the budget guards today's 15.9 kB
- * (a 250 B margin) so nothing grows unnoticed until a size pass cuts it.
+ * export and the unload spill (issues 10 and 13) about 2.0 kB more, hostile-options handling 0.4 kB.
+ * A size pass (one option table, gzip through Response, dead code) took it from 16,155 B to 15,698 B:
+ * the budget guards that (rounded up to 64 B, plus a 256 B margin) so nothing grows unnoticed.
  */
-export const BUDGET_BYTES = 16_128;
+export const BUDGET_BYTES = 16_000;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
