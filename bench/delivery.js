@@ -16,7 +16,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
-import { bundle, sizeOf } from '../scripts/size.js';
+import { bundle, shippedSize } from '../scripts/size.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.js';
 
 /** @typedef {import('./delivery-page.js').DeliveryApi} DeliveryApi */
@@ -641,7 +641,7 @@ export async function runDelivery() {
 
     if (offHost.length > 0) throw new Error(`requests beyond 127.0.0.1: ${offHost.join(', ')}`);
     // The entry as scripts/size.js measures it (npm run size), from the same source as this run.
-    const size = await sizeOf(await bundle('src/telemetry/client.ts'), 'createTelemetry');
+    const size = await shippedSize('src/telemetry/client.ts');
     return {
       smoke: SMOKE,
       started: started.toISOString(),

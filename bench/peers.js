@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
-import { bundle, sizeOf } from '../scripts/size.js';
+import { bundle, shippedSize } from '../scripts/size.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './browser.js';
 import { startCollector } from './peers/collector.js';
 import { LIBRARIES, versionsOf } from './peers/libraries.js';
@@ -78,7 +78,7 @@ export async function runPeers() {
   const results = [];
   const built = await Promise.all(
     LIBRARIES.map(async (lib) => ({
-      size: await sizeOf(await bundle(lib.entry, { dedupe: lib.dedupe }), lib.entry),
+      size: await shippedSize(lib.entry, { dedupe: lib.dedupe }),
       // The page gets everything in one file (our OTLP and PostHog encoders are split off for the size).
       page: await bundle(lib.entry, { dedupe: lib.dedupe, inline: true }),
     })),

@@ -12,10 +12,12 @@ import { build, minify } from 'vite';
  * delivery work (issues 6 and 12) took the entry to about 10.3 kB, the PII scrubbing of issue 10 adds
  * about 2.6 kB (its patterns), and sessions, coarse context, the daily anonymous id, levels, air-gapped
  * export and the unload spill (issues 10 and 13) about 2.0 kB more, hostile-options handling 0.4 kB.
- * A size pass (one option table, gzip through Response, dead code) took it from 16,155 B to 15,698 B:
- * the budget guards that (rounded up to 64 B, plus a 256 B margin) so nothing grows unnoticed.
+ * A size pass (one option table, gzip through Response, dead code) took it from 16,155 B to 15,698 B
+ * counting the entry chunk alone; counted with the chunk it imports (`records.ts`, shared with the
+ * on-demand encoders), as now, that is 15,981 B. The budget guards it (rounded up to 64 B, plus a
+ * 256 B margin) so nothing grows unnoticed.
  */
-export const BUDGET_BYTES = 16_000;
+export const BUDGET_BYTES = 16_256;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,6 +47,19 @@ export const ENTRIES = [
  * @returns {Promise<string>} the code of the entry chunk
  */
 export async function bundle(entry, options = {}) {
+  return (await bundleChunks(entry, options))[0] ?? '';
+}
+
+/**
+ * Like bundle(), but returns the entry chunk and every chunk it imports statically (directly or
+ * not), entry first: all that an app's page downloads and runs before the entry's code can. Vite
+ * splits a module the entry shares with an on-demand chunk (e.g. `records.ts`, also used by the
+ * OTLP encoder) into a chunk of its own, which the entry then imports.
+ * @param {string} entry path relative to the repository
+ * @param {{ minify?: boolean, inline?: boolean, dedupe?: string[] }} [options]
+ * @returns {Promise<string[]>}
+ */
+export async function bundleChunks(entry, options = {}) {
   const result = await build({
     configFile: false,
     root,
@@ -65,14 +80,23 @@ export async function bundle(entry, options = {}) {
     },
   });
   const outputs = Array.isArray(result) ? result : [result];
-  /** @type {string[]} */
-  const code = [];
+  /** @type {Map<string, import('vite').Rollup.OutputChunk>} */
+  const chunks = new Map();
   for (const out of outputs) {
     if (!('output' in out)) throw new Error('unexpected watcher from vite build');
-    for (const chunk of out.output) if (chunk.type === 'chunk' && chunk.isEntry) code.push(chunk.code);
+    for (const chunk of out.output) if (chunk.type === 'chunk') chunks.set(chunk.fileName, chunk);
   }
-  if (code.length !== 1) throw new Error(`expected one chunk from ${entry}, got ${code.length}`);
-  return code[0] ?? '';
+  const entries = [...chunks.values()].filter((c) => c.isEntry);
+  if (entries.length !== 1) throw new Error(`expected one entry chunk from ${entry}, got ${entries.length}`);
+  /** @type {string[]} */
+  const order = [];
+  const visit = (/** @type {string} */ name) => {
+    if (order.includes(name)) return;
+    order.push(name);
+    for (const dep of chunks.get(name)?.imports ?? []) visit(dep);
+  };
+  visit(entries[0]?.fileName ?? '');
+  return order.map((name) => chunks.get(name)?.code ?? '');
 }
 
 /**
@@ -102,8 +126,24 @@ export async function sizeOf(lib, name) {
 export async function measureSizes() {
   /** @type {SizeResult[]} */
   const results = [];
-  for (const e of ENTRIES) results.push({ ...e, ...(await sizeOf(await bundle(e.entry), e.entry)) });
+  for (const e of ENTRIES) results.push({ ...e, ...(await shippedSize(e.entry)) });
   return results;
+}
+
+/**
+ * min and min+gzip of an entry as an app ships it: the entry chunk and the chunks it imports
+ * statically (bundleChunks()), each minified and gzipped as its own file, summed.
+ * @param {string} entry
+ * @param {{ dedupe?: string[] }} [options]
+ */
+export async function shippedSize(entry, options = {}) {
+  const total = { min: 0, gzip: 0 };
+  for (const code of await bundleChunks(entry, options)) {
+    const one = await sizeOf(code, entry);
+    total.min += one.min;
+    total.gzip += one.gzip;
+  }
+  return total;
 }
 
 async function main() {

@@ -195,8 +195,9 @@ Why the peers drop, from their code and defaults (the counts are this run's):
   \`startInactiveSpan\`); PostHog \`posthog.init(key, { api_host, opt_out_useragent_filter: true })\` (\`captureLog\`,
   \`posthog.metrics.gauge\`, and \`capture\` for a span: PostHog has none). posthog-js drops the events, not the logs,
   of an automated browser as a bot's; the option lets them through, as for a user's browser.
-- **Size**: each entry bundled by \`scripts/size.js\` \`bundle()\` (Vite library build, dependencies bundled, code loaded
-  with \`import()\` left out as an app's bundler splits it), minified, gzip -9. OpenTelemetry's exporters nest other patch
+- **Size**: each entry bundled by \`scripts/size.js\` \`shippedSize()\` (Vite library build, dependencies bundled, code
+  loaded with \`import()\` left out as an app's bundler splits it; chunks the entry imports statically counted), each
+  file minified and gzip -9, summed. OpenTelemetry's exporters nest other patch
   versions of its core packages; they are resolved once (\`resolve.dedupe\`), as in an app whose versions line up.
 - **The calls**: every library gets the log of \`bench/delivery-page.js\`: \`log(level, 'Quiz answered', { topic, run,
   question, correct, answerMs })\`, \`question\` numbering the logs of a burst; Faro gets the context as strings (its type).
