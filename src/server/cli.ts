@@ -5,7 +5,8 @@ import { runDelete } from './cli-delete.js';
 import { runStats } from './cli-stats.js';
 import { runTail } from './cli-tail.js';
 import { runExportCli } from './cli-export.js';
-import { isWorker, runWorker, startCluster } from './cluster.js';
+import { isWorker, startCluster } from './cluster.js';
+import { runWorker } from './cluster-worker.js';
 import { OptionsError, parseServeArgs } from './options.js';
 import { startServer } from './server.js';
 

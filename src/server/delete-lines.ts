@@ -10,6 +10,7 @@ import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { KINDS } from '../telemetry/records.js';
 import { shiftCheckpoints, type RemovedRange } from './delete-checkpoints.js';
+import { lineBatchId, recordDeleted } from './deleted-batches.js';
 import { eachLine, syncDir } from './file-lines.js';
 import { listDays } from './read-store.js';
 
@@ -134,13 +135,16 @@ export async function countMatches(path: string, match: LineMatch): Promise<numb
 
 /**
  * Rewrites `path` without the matching lines (temp file, fsync, rename, directory fsync); leaves it
- * alone when none match. A last line without its newline (a write cut short) is kept as it is.
+ * alone when none match. A last line without its newline (a write cut short) is kept as it is. The
+ * batch ids of the removed lines are recorded beside the file before the rename (deleted-batches.ts),
+ * so the store still refuses those batches after a restart.
  */
 export async function rewriteWithout(
   path: string,
   match: LineMatch,
 ): Promise<{ removed: number; ranges: RemovedRange[] }> {
   const ranges: RemovedRange[] = [];
+  const batchIds = new Set<string>();
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.delete.tmp`);
   const out = await open(temp, 'w');
   try {
@@ -149,6 +153,8 @@ export async function rewriteWithout(
     for await (const line of eachLine(path)) {
       if (match(line.text)) {
         ranges.push([line.start, line.end]);
+        const id = lineBatchId(line.text);
+        if (id !== undefined) batchIds.add(id);
         continue;
       }
       pending.push(line.bytes);
@@ -169,6 +175,7 @@ export async function rewriteWithout(
     // On disk before the rename makes it the day file: a crash never leaves an empty or short file.
     await out.sync();
     await out.close();
+    await recordDeleted(path, batchIds);
     await rename(temp, path);
   } catch (error) {
     await out.close().catch(() => undefined);

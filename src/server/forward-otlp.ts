@@ -111,9 +111,7 @@ export async function startForwarder(options: ForwarderOptions): Promise<Forward
     const done = new Set<Kind>();
     let delay = 0;
     for (const kind of KINDS) {
-      const lines: Line[] = batches.flatMap((b) =>
-        (b?.[kind] ?? []).map((item) => ({ ...item, resource: b?.resource, session_id: b?.session })),
-      );
+      const lines = batches.flatMap((b) => (b ? spooledLines(b, kind) : []));
       const encoded = lines.length ? otlpBodyFromLines(kind, lines, FALLBACK) : undefined;
       if (!encoded) {
         done.add(kind);
@@ -182,6 +180,21 @@ export async function startForwarder(options: ForwarderOptions): Promise<Forward
       logDrops();
     },
   };
+}
+
+/**
+ * A spooled batch's items of one kind as the store wrote them (lines.ts): with the batch's resource,
+ * session id and anonymous id, unless an item brought its own resource (OTLP in), which then names
+ * its subject through its `session.id` / `anonymous.id` attributes (see lineSubject).
+ */
+export function spooledLines(batch: SpooledBatch, kind: Kind): Line[] {
+  // An item's own fields never override the batch's ids (as in lines.ts); its own resource does.
+  return (batch[kind] ?? []).map((item) => ({
+    resource: batch.resource,
+    ...item,
+    session_id: batch.session,
+    anonymous_id: batch.anonymousId,
+  }));
 }
 
 /**

@@ -10,7 +10,7 @@ import { clientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { itemSpans } from './item-spans.js';
 import { parseJson } from './json-body.js';
-import { batchTexts, isSingleLine, type BatchTexts } from './lines.js';
+import { isSingleLine } from './lines.js';
 import { scannedTexts } from './byte-lines.js';
 import { scanBody } from './scan-body.js';
 import type { RateLimit, ServerOptions } from './options.js';
@@ -18,7 +18,7 @@ import { fromOtlp, OTLP_PATHS } from './otlp-in.js';
 import { createRateLimiter, type TakeToken } from './rate-limit.js';
 import { bodyText, checkHeaders, readBody } from './read-body.js';
 import { createReply } from './reply.js';
-import type { RawBody, Store } from './store.js';
+import type { AppendResult, RawBody, Store } from './store.js';
 import { validateBody, type ValidBody } from './validate.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -113,9 +113,11 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
 
     const receivedAt = options.now();
     // A client's compact body is checked on its bytes and stored from them (scan-body.ts). A body
-    // token (unload sends) and the forwarder (it needs the items) take the general path.
+    // token (unload sends) and the forwarder (it needs the items; with `--workers`, it is in the
+    // primary, which gets them through `store.append`) take the general path.
+    const needsItems = options.onAccepted !== undefined || options.forwardOtlp !== undefined;
     const scanned =
-      !otlp && (tokenOk === undefined || headerToken !== undefined) && options.onAccepted === undefined
+      !otlp && (tokenOk === undefined || headerToken !== undefined) && !needsItems
         ? scanBody(read.bytes)
         : undefined;
     if (scanned) {
@@ -126,7 +128,9 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
         metrics: spans.metrics.length / 2,
       };
       const texts = scannedTexts(scanned, receivedAt);
-      const duplicate = await stored(res, scanned.envelope.batchId, receivedAt, texts);
+      const duplicate = await stored(res, () =>
+        store.appendTexts(scanned.envelope.batchId, receivedAt, texts),
+      );
       if (duplicate !== undefined) answer(res, received, duplicate);
       return;
     }
@@ -156,7 +160,7 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
       const spans = itemSpans(text);
       if (spans) raw = { text, spans };
     }
-    const duplicate = await stored(res, body.batchId, receivedAt, batchTexts(body, receivedAt, raw));
+    const duplicate = await stored(res, () => store.append(body, receivedAt, raw));
     if (duplicate === undefined) return;
     if (!duplicate) options.onAccepted?.(body);
     // OTLP/HTTP: a full success is an empty ExportServiceResponse.
@@ -164,15 +168,13 @@ export function createIngestHandler(options: ServerOptions, store: Store, take?:
     answer(res, received, duplicate);
   }
 
-  /** Stores the lines; whether the batch was a duplicate, or undefined once a 500 was sent. */
+  /** Runs the append; whether the batch was a duplicate, or undefined once a 500 was sent. */
   async function stored(
     res: ServerResponse,
-    batchId: string,
-    receivedAt: number,
-    texts: BatchTexts,
+    append: () => Promise<AppendResult>,
   ): Promise<boolean | undefined> {
     try {
-      return (await store.appendTexts(batchId, receivedAt, texts)).duplicate;
+      return (await append()).duplicate;
     } catch (error) {
       options.onError(error);
       fail(res, 500, 'could not store the batch');

@@ -1,8 +1,9 @@
 /**
  * Stored JSONL lines (and accepted native batches) → OTLP/HTTP JSON bodies, through the same mapping
- * as the client's encoder. A stored line is a native item with ISO (or epoch-ms) `timestamp` plus
- * `session_id`, `batch_id` and `received_at`; it has no resource unless the store kept one, so the
- * caller gives a fallback app and version.
+ * as the client's encoder (`otlpResource`: `session.id` and `anonymous.id` in the resource). A stored
+ * line is a native item with ISO (or epoch-ms) `timestamp` plus `session_id`, `anonymous_id`,
+ * `batch_id` and `received_at`; it has no resource unless the store kept one, so the caller gives a
+ * fallback app and version.
  */
 import {
   isSendableSpan,
@@ -38,6 +39,20 @@ export function lineTime(line: Line): number {
     if (Number.isFinite(ms)) return ms;
   }
   return 0;
+}
+
+/**
+ * A subject id of a line: its own field (`session_id` / `anonymous_id`), else its resource's attribute
+ * (`session.id` / `anonymous.id`: an OTLP item spooled by the forwarder, or a line stored before the
+ * store copied them), the way lines.ts fills those fields in.
+ */
+export function lineSubject(line: Line, field: 'session_id' | 'anonymous_id'): string | undefined {
+  const own = str(line[field]);
+  if (own) return own;
+  const resource = line.resource;
+  return isObject(resource)
+    ? str(resource[field === 'session_id' ? 'session.id' : 'anonymous.id'])
+    : undefined;
 }
 
 /** The resource a line was sent with, when stored, else the fallback. */
@@ -101,14 +116,15 @@ export function otlpBodyFromLines(
     if (kind === 'metrics' && !Number.isFinite((record as MetricRecord).value)) continue;
     if (kind === 'traces' && !isSendableSpan(record as SpanRecord)) continue;
     count++;
-    const session = str(line.session_id);
+    const session = lineSubject(line, 'session_id');
+    const anonymous = lineSubject(line, 'anonymous_id');
     // Stored lines rarely carry a resource: key on it only when present (this loop is export's hot path).
-    const key = isObject(line.resource)
-      ? `${session ?? ''}\n${JSON.stringify(line.resource)}`
-      : (session ?? '');
+    const subject = `${session ?? ''}\n${anonymous ?? ''}`;
+    const key = isObject(line.resource) ? `${subject}\n${JSON.stringify(line.resource)}` : subject;
     let group = groups.get(key);
     if (!group) {
-      group = { resource: otlpResource(lineResource(line, fallback), session), items: [] };
+      // The client's own mapping, so a collector sees the same resource whichever way a batch came.
+      group = { resource: otlpResource(lineResource(line, fallback), session, anonymous), items: [] };
       groups.set(key, group);
     }
     group.items.push(record);

@@ -10,6 +10,7 @@
 import { join, resolve } from 'node:path';
 import { KINDS, type Kind } from '../telemetry/records.js';
 import { openDayFiles, repairLastWrite } from './day-files.js';
+import { addDeletedIds } from './deleted-batches.js';
 import { utcDay } from './days.js';
 import { batchTexts, type BatchTexts, type RawBody } from './lines.js';
 import { eachLine, listDays, readKind, type ReadOptions, type ReadResult } from './read-store.js';
@@ -61,7 +62,8 @@ interface Group {
  * Opens the store at `dataDir` (`onAppend` is told after each write: the dashboard index follows
  * the store with it), rebuilding the dedupe sets from the `batch_id` of every stored
  * line, so dedupe survives restarts and matches the disk: if a crash stored a batch's logs but
- * not its metrics, a resend stores just the metrics.
+ * not its metrics, a resend stores just the metrics. Batches whose lines `delete` removed stay
+ * refused too: their ids are kept beside the day files (deleted-batches.ts).
  */
 export async function openStore(dataDir: string, onAppend?: () => void): Promise<Store> {
   const seen = {} as Record<Kind, Set<string>>;
@@ -221,6 +223,7 @@ function joined(texts: (string | Uint8Array)[]): Buffer {
   return Buffer.concat(texts.map((text) => (typeof text === 'string' ? Buffer.from(text, 'utf8') : text)));
 }
 
+/** The batch ids of `kind` stored, and those whose lines `delete` removed (deleted-batches.ts). */
 async function storedBatchIds(dataDir: string, kind: Kind): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const day of await listDays(dataDir, kind)) {
@@ -228,5 +231,6 @@ async function storedBatchIds(dataDir: string, kind: Kind): Promise<Set<string>>
       if (typeof item.batch_id === 'string') ids.add(item.batch_id);
     });
   }
+  await addDeletedIds(dataDir, kind, ids);
   return ids;
 }

@@ -94,6 +94,29 @@ describe('deleteSubject', () => {
     expect(await deleteSubject(dataDir, { anonymousId: 'anon-a' })).toEqual({ files: [], total: 0 });
   });
 
+  it('keeps the removed lines’ batch ids beside each day file, once each; a dry run keeps none', async () => {
+    const dataDir = await tempDir();
+    const of = (id: string, session: string, n: number) =>
+      line({ batch_id: id, session_id: session, message: `${id}/${n}` });
+    await store(dataDir, {
+      'logs/2026-03-14.jsonl': of('v1', 'a', 1) + of('v1', 'a', 2) + of('k1', 'b', 1),
+      // A line torn by a crash still names its batch.
+      'logs/2026-03-15.jsonl': of('k2', 'b', 1) + '{"batch_id":"v2","session_id":"a","mess',
+      'metrics/2026-03-15.jsonl': of('v1', 'a', 3) + of('v3', 'a', 1),
+    });
+    await deleteSubject(dataDir, { session: 'a' }, { dryRun: true });
+    expect((await readdir(join(dataDir, 'logs'))).filter((n) => n.endsWith('.deleted'))).toEqual([]);
+    await deleteSubject(dataDir, { session: 'a' });
+    const read = (file: string) => readFile(join(dataDir, file), 'utf8');
+    expect(await read('logs/2026-03-14.deleted')).toBe('v1\n');
+    expect(await read('logs/2026-03-15.deleted')).toBe('v2\n');
+    expect(await read('metrics/2026-03-15.deleted')).toBe('v1\nv3\n');
+    // A later delete from the same file adds to the list.
+    await store(dataDir, { 'logs/2026-03-14.jsonl': of('k1', 'b', 1) + of('v4', 'c', 1) });
+    await deleteSubject(dataDir, { session: 'c' });
+    expect(await read('logs/2026-03-14.deleted')).toBe('v1\nv4\n');
+  });
+
   it('moves export checkpoints back by the bytes removed before them', async () => {
     const dataDir = await tempDir();
     await store(dataDir, { 'logs/2026-03-15.jsonl': a(1) + b(1) + a(2) + b(2) });

@@ -144,8 +144,7 @@ describe('delete with a running server', () => {
     for (const [id, n] of perBatch) expect(n).toBe(id.startsWith('o') ? 20 : 5);
     expect(metrics.map((item) => item.batch_id).sort()).toEqual([...acked].sort());
 
-    // A client resending a deleted batch is answered as before and it is not stored again
-    // (dedupe remembers its id for the life of the server).
+    // A client resending a deleted batch is answered as before and it is not stored again.
     const resend = await post(server.url, body('v0', 'victim'));
     expect(await resend.json()).toMatchObject({ duplicate: true });
     expect((await items(server.dataDir, 'logs')).filter((item) => item.session_id === 'victim')).toEqual([]);
@@ -203,6 +202,41 @@ describe('delete with a running server', () => {
       `total: would remove 4 lines of session victim from 2 files (dry run: nothing changed) (done by the server, pid ${process.pid})`,
     ]);
     expect(await lines(server.dataDir, 'logs')).toEqual(before);
+  });
+});
+
+describe('a deleted batch resent after a restart', () => {
+  /** Resends `v1` to a new server over `dataDir`: acknowledged as a duplicate, nothing stored. */
+  async function refusedAfterRestart(dataDir: string, resent: unknown): Promise<void> {
+    const next = await serve({ dataDir });
+    const res = await post(next.url, resent);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ duplicate: true });
+    // A batch never seen is still stored: only the deleted ones are refused.
+    expect(await send(next.url, body('o2', 'other', 1))).toBe(200);
+    expect((await items(dataDir, 'logs')).map((item) => item.batch_id)).toEqual(['o1', 'o1', 'o2']);
+    expect((await items(dataDir, 'metrics')).map((item) => item.batch_id)).toEqual(['o1', 'o2']);
+  }
+
+  it('is refused by the next server when the server did the delete', async () => {
+    const server = await serve();
+    expect(await send(server.url, body('v1', 'victim', 2))).toBe(200);
+    expect(await send(server.url, body('o1', 'other', 2))).toBe(200);
+    const result = await cli('--session', 'victim', '--data-dir', server.dataDir);
+    expect(result.out.at(-1)).toMatch(/^total: removed 3 lines .*\(done by the server/);
+    await server.close();
+    await refusedAfterRestart(server.dataDir, body('v1', 'victim', 2));
+  });
+
+  it('is refused by the next server when the command did the delete alone', async () => {
+    const server = await serve();
+    const victim = body('v1', 'someone', 2, { anonymousId: 'anon-v' });
+    expect(await send(server.url, victim)).toBe(200);
+    expect(await send(server.url, body('o1', 'other', 2))).toBe(200);
+    await server.close();
+    const result = await cli('--anonymous-id', 'anon-v', '--data-dir', server.dataDir);
+    expect(result.out.at(-1)).toMatch(/^total: removed 3 lines .*\(no server running\)$/);
+    await refusedAfterRestart(server.dataDir, victim);
   });
 });
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/server/index.js';
 import { runExport, type ExportOptions } from '../../src/server/export-run.js';
-import { cleanup, tempDir } from './harness.js';
+import { otlpEncoder } from '../../src/telemetry/encoders/otlp.js';
+import type { Payload } from '../../src/telemetry/outbox.js';
+import { batch, cleanup, NOW, post, serve, tempDir } from './harness.js';
 import { lokiProblems } from './otlp-check.js';
 import { otlpItems, startReceiver, type Receiver } from './receivers.js';
 
@@ -128,6 +130,44 @@ describe('pwa-telemetry export --otlp', () => {
       /^sent 74 \(logs 50, traces 9, metrics 15\) in .* events\/s; skipped 1; refused 0$/,
     );
     expect(term.bars).toEqual([]);
+  });
+
+  it('puts each line’s anonymous id in the resource as anonymous.id: the same bytes as the client encoder', async () => {
+    const server = await serve();
+    const sent = batch('a1', { anonymousId: 'anon_7Hq2' });
+    expect((await post(server.url, sent)).status).toBe(200);
+    // Another subject's batch: a resource of its own, not merged into the first one's.
+    expect((await post(server.url, batch('a2', { anonymousId: 'anon_other' }))).status).toBe(200);
+    await server.close();
+    const collector = await receiver();
+    expect(await runCli(['export', '--otlp', collector.url, '--data-dir', server.dataDir], {}, io())).toBe(0);
+
+    const { logs, traces, metrics, resource } = sent as unknown as Payload;
+    const payload: Payload = {
+      logs,
+      traces,
+      metrics,
+      resource,
+      sessionId: 'session-1',
+      anonymousId: 'anon_7Hq2',
+    };
+    const direct = otlpEncoder({ endpoint: collector.url }).encode(
+      { batchId: 'a1', batch: payload },
+      { sentAt: NOW },
+    );
+    expect(direct).toHaveLength(3);
+    for (const request of direct) {
+      const path = new URL(request.url).pathname;
+      const exported = collector.accepted.find((r) => r.path === path)!;
+      type Envelope = Record<string, { resource: unknown }[]>;
+      const [first, second] = Object.values(exported.body as Envelope)[0]!;
+      const [expected] = Object.values(JSON.parse(request.body) as Envelope)[0]!;
+      expect(JSON.stringify(first)).toBe(JSON.stringify(expected));
+      expect(exported.text).toContain('{"key":"anonymous.id","value":{"stringValue":"anon_7Hq2"}}');
+      expect(JSON.stringify(second!.resource)).toContain(
+        '{"key":"anonymous.id","value":{"stringValue":"anon_other"}}',
+      );
+    }
   });
 
   it('resumes from its checkpoint: a second run sends only what is new, nothing twice', async () => {

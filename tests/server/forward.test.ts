@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startForwarder, type Forwarder } from '../../src/server/forward-otlp.js';
 import { parseServeArgs } from '../../src/server/options.js';
 import type { ValidBody } from '../../src/server/validate.js';
-import { batch, cleanup, post, serve, tempDir } from './harness.js';
+import { otlpEncoder } from '../../src/telemetry/encoders/otlp.js';
+import type { Payload } from '../../src/telemetry/outbox.js';
+import { batch, cleanup, NOW, post, serve, tempDir } from './harness.js';
 import { otlpItems, startReceiver, type Receiver } from './receivers.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -78,6 +80,49 @@ describe('serve --forward-otlp', () => {
       { key: 'service.version', value: { stringValue: '1.0.0' } },
       { key: 'session.id', value: { stringValue: 'session-1' } },
     ]);
+  });
+
+  it('puts the anonymous id in the OTLP resource as anonymous.id: the same bytes as the client encoder', async () => {
+    const collector = await receiver();
+    const server = await serve({ forwardOtlp: collector.url });
+    expect((await post(server.url, batch('a1', { anonymousId: 'anon_7Hq2' }))).status).toBe(200);
+    await until(() => items(collector).length === 3);
+    // What the client's own OTLP encoder sends for the same batch, straight to a collector.
+    const { batchId, sentAt, session, ...sent } = batch('a1', { anonymousId: 'anon_7Hq2' });
+    void batchId;
+    void sentAt;
+    const payload = { ...sent, sessionId: (session as { id: string }).id } as unknown as Payload;
+    const direct = otlpEncoder({ endpoint: collector.url }).encode(
+      { batchId: 'a1', batch: payload },
+      { sentAt: NOW },
+    );
+    expect(direct).toHaveLength(3);
+    for (const request of direct) {
+      const path = new URL(request.url).pathname;
+      const forwarded = collector.accepted.find((r) => r.path === path)!;
+      expect(forwarded.text).toContain('{"key":"anonymous.id","value":{"stringValue":"anon_7Hq2"}}');
+      expect(forwarded.text).toBe(request.body);
+    }
+  });
+
+  it('an OTLP request forwarded keeps its own resource, session.id and anonymous.id', async () => {
+    const collector = await receiver();
+    const server = await serve({ forwardOtlp: collector.url });
+    const resource = {
+      attributes: [
+        { key: 'service.name', value: { stringValue: 'shop' } },
+        { key: 'session.id', value: { stringValue: 'otlp-session' } },
+        { key: 'anonymous.id', value: { stringValue: 'otlp-anon' } },
+      ],
+    };
+    const logs = {
+      resourceLogs: [{ resource, scopeLogs: [{ logRecords: [{ body: { stringValue: 'hi' } }] }] }],
+    };
+    expect((await post(server.url, logs, { path: '/v1/logs' })).status).toBe(200);
+    await until(() => items(collector).length === 1);
+    const attributes = (collector.accepted[0]!.body as { resourceLogs: { resource: typeof resource }[] })
+      .resourceLogs[0]!.resource.attributes;
+    expect(attributes).toEqual(expect.arrayContaining(resource.attributes));
   });
 
   it('a collector that does not answer does not slow ingestion, and what it missed arrives later', async () => {

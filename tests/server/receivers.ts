@@ -11,6 +11,8 @@ export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The body as it came over the wire (decompressed). */
+  text: string;
 }
 
 export interface ReceiverOptions {
@@ -45,9 +47,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       }
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+      const text = raw.toString('utf8');
       let body: unknown;
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        body = JSON.parse(text);
       } catch {
         res.writeHead(400).end('bad json');
         return;
@@ -62,7 +65,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         res.writeHead(400).end(problems.join('; '));
         return;
       }
-      receiver.accepted.push({ path, headers: req.headers, body });
+      receiver.accepted.push({ path, headers: req.headers, body, text });
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
     });
   });

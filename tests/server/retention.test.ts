@@ -37,6 +37,23 @@ describe('retention', () => {
     expect(await readdir(join(dataDir, 'traces'))).toEqual([`${dayAgo(30)}.jsonl`]);
   });
 
+  it('deletes the ids of batches deleted from an expired day with it (bounding them as the lines are)', async () => {
+    const dataDir = await tempDir();
+    const [old, kept] = [dayAgo(31), dayAgo(30)];
+    await fill(dataDir, { logs: [`${old}.jsonl`, `${old}.deleted`, `${kept}.jsonl`, `${kept}.deleted`] });
+    // A `.deleted` file whose day file is gone already goes too.
+    await fill(dataDir, { metrics: [`${dayAgo(40)}.deleted`] });
+    const deleted = await deleteExpired(dataDir, 30, NOW);
+    expect(deleted.sort()).toEqual(
+      [
+        join(dataDir, 'logs', `${old}.jsonl`),
+        join(dataDir, 'logs', `${old}.deleted`),
+        join(dataDir, 'metrics', `${dayAgo(40)}.deleted`),
+      ].sort(),
+    );
+    expect((await readdir(join(dataDir, 'logs'))).sort()).toEqual([`${kept}.deleted`, `${kept}.jsonl`]);
+  });
+
   it('leaves files that are not day files alone', async () => {
     const dataDir = await tempDir();
     const others = ['notes.txt', `${dayAgo(40)}.jsonl.bak`, '2001-02-30.jsonl'];
