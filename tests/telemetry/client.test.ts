@@ -2,9 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTelemetry } from '../../src/telemetry/client.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
 import { CONSENT_KEY } from '../../src/telemetry/consent.js';
-import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
-
-const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+import {
+  countOp,
+  fakeTimers,
+  messages,
+  recordingTransport,
+  settle,
+  testClient,
+  ENDPOINT,
+} from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -13,9 +19,7 @@ afterEach(() => {
 describe('createTelemetry records', () => {
   it('sends logs, metrics, spans and exceptions in the native wire format', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       token: 'tok',
       app: 'demo',
       version: '1.2.3',
@@ -72,7 +76,7 @@ describe('createTelemetry records', () => {
 
   it('drops and counts non-finite metric values and durations', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const t = testClient({ transport: wire.transport });
     t.metric('a', Number.NaN);
     t.metric('b', Infinity);
     t.metric('c', '5' as unknown as number);
@@ -86,7 +90,7 @@ describe('createTelemetry records', () => {
 
   it('records an unknown level as info and scrubs personal data before it leaves the page', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const t = testClient({ transport: wire.transport });
     t.log('fatal' as 'error', 'mail jane@example.com', { password: 'hunter2', user: { email: 'x@y.io' } });
     await t.flush();
     const log = wire.bodies[0]!.logs[0]!;
@@ -98,7 +102,7 @@ describe('createTelemetry records', () => {
 
   it('ends a span once however often end() is called, with the status given first', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const t = testClient({ transport: wire.transport });
     const span = t.startSpan('once');
     span.end({}, 'error');
     span.end({}, 'ok');
@@ -179,9 +183,7 @@ describe('consent', () => {
       countsAsAttempt: true,
     }));
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: failing.transport,
       outbox,
     });
@@ -196,7 +198,7 @@ describe('consent', () => {
     t.log('info', 'ignored');
 
     const wire = recordingTransport();
-    const next = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const next = testClient({ transport: wire.transport });
     expect(next.isEnabled()).toBe(false);
     next.optIn();
     expect(next.isEnabled()).toBe(true);
@@ -218,9 +220,7 @@ describe('start-up', () => {
     });
     const wire = recordingTransport();
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
     });
@@ -254,9 +254,7 @@ describe('start-up work on the caller’s task', () => {
       addWin(type, ...rest)
     )) as typeof window.addEventListener;
     try {
-      const t = createTelemetry({
-        sessionEvents: false,
-        endpoint: ENDPOINT,
+      const t = testClient({
         transport: recordingTransport().transport,
       });
       t.log('info', 'early');
@@ -277,9 +275,7 @@ describe('consent', () => {
   it("with consent 'required', records and stores nothing until optIn(), then records", async () => {
     const wire = recordingTransport();
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       consent: 'required',
@@ -298,9 +294,7 @@ describe('consent', () => {
     expect(messages(wire.bodies)).toEqual(['after consent']);
     await t.shutdown();
     // Remembered by the next page load.
-    const next = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const next = testClient({
       transport: wire.transport,
       consent: 'required',
     });
@@ -310,9 +304,7 @@ describe('consent', () => {
   });
 
   it("with the default consent 'granted', records until the user opts out; the state says who chose", async () => {
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: recordingTransport().transport,
     });
     expect(t.consentState()).toBe('unknown');
@@ -325,14 +317,14 @@ describe('consent', () => {
   });
 
   it('a disabled client is not configured and has no session', () => {
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, enabled: false });
+    const t = testClient({ enabled: false });
     expect(t.isConfigured()).toBe(false);
     expect(t.getSessionId()).toBe('');
   });
 
   it('getSessionId() is the id every batch carries', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const t = testClient({ transport: wire.transport });
     t.log('info', 'x');
     await t.flush();
     expect(t.getSessionId()).toMatch(/^[0-9a-f]{32}$/);
@@ -345,9 +337,7 @@ describe('flush({ timeoutMs })', () => {
   it('resolves by the timeout whatever the network does, leaving the batch queued', async () => {
     fakeTimers();
     const hung = recordingTransport(() => new Promise<never>(() => {}));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: hung.transport,
       outbox: memoryOutbox(),
     });
@@ -369,9 +359,7 @@ describe('flush({ timeoutMs })', () => {
 describe('privacy options', () => {
   it('scrubPatterns, allowKeys and beforeSend shape what leaves the page; hook drops are counted', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       captureUrl: false,
@@ -401,9 +389,7 @@ describe('after shutdown()', () => {
   it('status() and isEnabled() start nothing again: no timer, and the last counts stay', async () => {
     fakeTimers();
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
     });
@@ -426,9 +412,7 @@ describe('Global Privacy Control', () => {
   it('is an opt-out by default until the user opts in; respectGpc: false ignores it', async () => {
     setGpc(true);
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
     });
@@ -443,9 +427,7 @@ describe('Global Privacy Control', () => {
     await t.shutdown();
 
     localStorage.clear();
-    const ignoring = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const ignoring = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       respectGpc: false,

@@ -4,7 +4,6 @@
  * that dedupes by batchId as the ingest server does. Every test checks what a server would store.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTelemetry } from '../../src/telemetry/client.js';
 import { CONSENT_KEY } from '../../src/telemetry/consent.js';
 import type { Encoder } from '../../src/telemetry/encoders/encoder.js';
 import { nativeEncoder } from '../../src/telemetry/encoders/native-encoder.js';
@@ -12,9 +11,18 @@ import { createKeepaliveBudget } from '../../src/telemetry/keepalive-budget.js';
 import { memoryOutbox, type Outbox, type OutboxOp } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
-import { bodyText, fakeTimers, HTTP, OFFLINE, OK, readOp, setVisibility, settle } from './helpers.js';
-
-const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+import {
+  bodyText,
+  fakeTimers,
+  HTTP,
+  OFFLINE,
+  OK,
+  readOp,
+  setVisibility,
+  settle,
+  testClient,
+  ENDPOINT,
+} from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -95,9 +103,7 @@ describe('leaving while a persist is in flight', () => {
     fakeTimers();
     const box = gatedOutbox();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: box.outbox,
       persistDelayMs: 100,
@@ -133,9 +139,7 @@ describe('leaving while a persist is in flight', () => {
   it('a second leave in the same task sends nothing more', async () => {
     const box = gatedOutbox();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: box.outbox,
     });
@@ -159,9 +163,7 @@ describe('unload sends', () => {
     // The page is gone: its unload sends never get an answer, and it cannot send anything else.
     const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
     // Its own budget: the page-wide one would stay used up by sends that never answer.
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: lost.transport,
       outbox,
       batchSize: 10_000,
@@ -184,9 +186,7 @@ describe('unload sends', () => {
     await t.shutdown();
 
     const server = dedupingServer();
-    const next = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const next = testClient({
       transport: server.transport,
       outbox,
     });
@@ -211,9 +211,7 @@ describe('unload sends', () => {
     };
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox,
       encoder,
@@ -239,9 +237,7 @@ describe('unload sends', () => {
     const box = gatedOutbox();
     // The page is gone: its unload sends never get an answer.
     const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: lost.transport,
       outbox: box.outbox,
       batchSize: 10_000,
@@ -266,9 +262,7 @@ describe('unload sends', () => {
 
     // The next page load (same origin, so the same localStorage), with a working outbox and server.
     const server = dedupingServer();
-    const next = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const next = testClient({
       transport: server.transport,
       outbox: box.inner,
     });
@@ -286,9 +280,7 @@ describe('unload sends', () => {
     fakeTimers();
     const outbox = memoryOutbox();
     const server = dedupingServer((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox,
       compress: false,
@@ -318,9 +310,7 @@ describe('status', () => {
   it('queued and buffered agree with the outbox after a leave and its settles', async () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox,
       persistDelayMs: 10,
@@ -344,15 +334,11 @@ describe('consent across tabs', () => {
   it('an opt-out in one tab stops another tab and a worker sharing the outbox', async () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const tabA = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const tabA = testClient({
       transport: server.transport,
       outbox,
     });
-    const tabB = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const tabB = testClient({
       transport: server.transport,
       outbox,
     });
@@ -366,9 +352,7 @@ describe('consent across tabs', () => {
     expect(await outbox.run(readOp)).toEqual([]);
     // A worker's client created later sends nothing either.
     localStorage.clear(); // workers cannot read localStorage
-    const worker = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const worker = testClient({
       transport: server.transport,
       outbox,
     });
@@ -380,9 +364,7 @@ describe('consent across tabs', () => {
 
   it('stops at once on the storage event of another tab’s opt-out', async () => {
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: memoryOutbox(),
     });
@@ -401,9 +383,7 @@ describe('consent across tabs', () => {
   it('opting in again clears the stored opt-out for every context', async () => {
     const outbox = memoryOutbox();
     const server = dedupingServer();
-    const a = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const a = testClient({
       transport: server.transport,
       outbox,
     });
@@ -420,9 +400,7 @@ describe('shutdown', () => {
   it('leaves no listener and no timer behind', async () => {
     fakeTimers();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: memoryOutbox(),
     });
@@ -442,9 +420,7 @@ describe('shutdown', () => {
 describe('bursts and storms', () => {
   it('delivers a burst of 10,000 events logged in one task, with default options', async () => {
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: memoryOutbox(),
     });
@@ -458,9 +434,7 @@ describe('bursts and storms', () => {
   it('drops and counts a runaway repeated event past maxRepeatsPerMinute, and reports the count to the server', async () => {
     fakeTimers();
     const server = dedupingServer();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: memoryOutbox(),
       maxRepeatsPerMinute: 100,
@@ -488,9 +462,7 @@ describe('a memory outbox at leave', () => {
   it('sends the batches waiting in memory for a retry, since they die with the page', async () => {
     fakeTimers();
     const server = dedupingServer((r, i) => (i === 0 ? HTTP(503) : OK));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: server.transport,
       outbox: memoryOutbox(),
       retryBaseMs: 600_000,

@@ -9,8 +9,20 @@ import {
   type OutboxOp,
   type Payload,
 } from '../../src/telemetry/outbox.js';
+import { createTelemetry, type Telemetry } from '../../src/telemetry/client.js';
+import type { TelemetryOptions } from '../../src/telemetry/config.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
+
+export const ENDPOINT = 'http://127.0.0.1:8787/ingest';
+
+/**
+ * A client for tests: the given options over an endpoint, without the session_start / session_end
+ * logs (tests count the events they record; session.test.ts covers those).
+ */
+export function testClient(options: TelemetryOptions = {}): Telemetry {
+  return createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, ...options });
+}
 
 export const OK: SendResult = { outcome: 'ok', status: 200 };
 export const OFFLINE: SendResult = {

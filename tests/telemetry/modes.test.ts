@@ -5,9 +5,16 @@ import { deviceContext } from '../../src/telemetry/context.js';
 import { fromViteEnv, type TelemetryOptions } from '../../src/telemetry/config.js';
 import { memoryOutbox } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
-import { countOp, fakeTimers, messages, recordingTransport, settle } from './helpers.js';
+import {
+  countOp,
+  fakeTimers,
+  messages,
+  recordingTransport,
+  settle,
+  testClient,
+  ENDPOINT,
+} from './helpers.js';
 
-const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 const DAY = 86_400_000;
 
 afterEach(() => {
@@ -17,9 +24,7 @@ afterEach(() => {
 function client(options: TelemetryOptions = {}) {
   const wire = recordingTransport();
   const outbox = memoryOutbox();
-  const t: Telemetry = createTelemetry({
-    sessionEvents: false,
-    endpoint: ENDPOINT,
+  const t: Telemetry = testClient({
     transport: wire.transport,
     outbox,
     captureUrl: false,

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTelemetry } from '../../src/telemetry/client.js';
 import { utf8Length } from '../../src/telemetry/bytes.js';
 import { fallbackOutbox, memoryOutbox, type Outbox } from '../../src/telemetry/outbox.js';
 import { indexedDbOutbox } from '../../src/telemetry/outbox-idb.js';
@@ -17,9 +16,9 @@ import {
   putOp,
   setVisibility,
   settle,
+  testClient,
 } from './helpers.js';
 
-const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 const queuedIn = (outbox: Outbox) => outbox.run(countOp());
 
 afterEach(() => {
@@ -31,9 +30,7 @@ describe('flush triggers', () => {
   it('sends when the batch size is reached, without a flush() call', async () => {
     fakeTimers();
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       batchSize: 5,
@@ -52,9 +49,7 @@ describe('flush triggers', () => {
     fakeTimers();
     const wire = recordingTransport();
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       batchSize: 5,
@@ -93,9 +88,7 @@ describe('flush triggers', () => {
   it('minBatchIntervalMs: 0 sends every time the batch size is reached', async () => {
     fakeTimers();
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       batchSize: 5,
@@ -113,9 +106,7 @@ describe('flush triggers', () => {
   it('sends on the flush interval timer', async () => {
     fakeTimers();
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       flushIntervalMs: 5_000,
@@ -132,9 +123,7 @@ describe('flush triggers', () => {
   it('writes buffered events to the outbox after persistDelayMs, before any send', async () => {
     fakeTimers();
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: recordingTransport().transport,
       outbox,
       persistDelayMs: 1_000,
@@ -152,9 +141,7 @@ describe('flush triggers', () => {
     'sends everything at once on %s, with keepalive-safe headers',
     async (event) => {
       const wire = recordingTransport();
-      const t = createTelemetry({
-        sessionEvents: false,
-        endpoint: ENDPOINT,
+      const t = testClient({
         token: 'secret',
         transport: wire.transport,
         persistDelayMs: 50,
@@ -184,9 +171,7 @@ describe('flush triggers', () => {
   it('leaving while offline writes the outbox instead of sending, so no batch is left leased to a dead page', async () => {
     const wire = recordingTransport(() => OFFLINE);
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
     });
@@ -207,9 +192,7 @@ describe('flush triggers', () => {
   it('retries at once when the browser comes back online', async () => {
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       retryBaseMs: 60_000,
     });
@@ -224,9 +207,7 @@ describe('flush triggers', () => {
   });
 
   it('drains batches left in IndexedDB by an earlier page load at start-up', async () => {
-    const first = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const first = testClient({
       transport: recordingTransport(() => OFFLINE).transport,
     });
     first.log('info', 'from the last visit');
@@ -234,7 +215,7 @@ describe('flush triggers', () => {
     await first.shutdown();
 
     const wire = recordingTransport();
-    const second = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const second = testClient({ transport: wire.transport });
     await vi.waitFor(() => expect(messages(wire.bodies)).toEqual(['from the last visit']));
     await vi.waitFor(() => expect(second.status().sent).toBe(1));
     await second.shutdown();
@@ -245,9 +226,7 @@ describe('retries', () => {
   it('keeps a batch queued when the server answers 503, then backs off exponentially', async () => {
     fakeTimers();
     const wire = recordingTransport((_r, i) => (i < 3 ? HTTP(503) : OK));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       retryBaseMs: 1_000,
@@ -273,9 +252,7 @@ describe('retries', () => {
   it('honours Retry-After: nothing is sent before it, and the batch is kept', async () => {
     fakeTimers();
     const wire = recordingTransport((_r, i) => (i === 0 ? HTTP(429, 120_000) : OK));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
     });
@@ -296,7 +273,7 @@ describe('retries', () => {
 
   it('drops and counts a batch the server rejects with 400, and does not retry it', async () => {
     const wire = recordingTransport(() => HTTP(400));
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const t = testClient({ transport: wire.transport });
     t.log('info', 'bad');
     t.log('info', 'batch');
     await t.flush();
@@ -310,9 +287,7 @@ describe('retries', () => {
   it('drops and counts a batch after maxAttempts server failures', async () => {
     fakeTimers();
     const wire = recordingTransport(() => HTTP(500));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       maxAttempts: 3,
@@ -332,9 +307,7 @@ describe('retries', () => {
     fakeTimers();
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       maxAttempts: 2,
@@ -357,9 +330,7 @@ describe('retries', () => {
     let online = false;
     const wire = recordingTransport(() => (online ? OK : OFFLINE));
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       batchSize: 2,
@@ -387,9 +358,7 @@ describe('retries', () => {
   it('drops and counts batches older than maxAgeMs', async () => {
     fakeTimers();
     const wire = recordingTransport(() => OFFLINE);
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: memoryOutbox(),
       maxAgeMs: 60_000,
@@ -410,9 +379,7 @@ describe('caps', () => {
   it('keeps at most maxQueuedEvents across buffer and outbox and counts the overflow', async () => {
     const wire = recordingTransport(() => OFFLINE);
     const outbox = memoryOutbox();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       maxQueuedEvents: 20,
@@ -437,9 +404,7 @@ describe('caps', () => {
 
   it('splits events into batches that each fit maxBatchBytes, counting UTF-8 bytes', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       maxBatchBytes: 8_000,
       batchSize: 1_000,
@@ -456,9 +421,7 @@ describe('caps', () => {
 
   it('replaces the payload of a single event larger than a batch, and counts it', async () => {
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       maxBatchBytes: 4_096,
     });
@@ -485,7 +448,7 @@ describe('storage failures', () => {
     vi.stubGlobal('indexedDB', broken);
     try {
       const wire = recordingTransport();
-      const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+      const t = testClient({ transport: wire.transport });
       t.log('info', 'still here');
       await t.flush();
       expect(t.status().storage).toBe('memory');
@@ -505,9 +468,7 @@ describe('storage failures', () => {
     };
     const diagnostics: string[] = [];
     const wire = recordingTransport(() => OFFLINE);
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox: fallbackOutbox(flaky, () => diagnostics.push('fallback')),
     });
@@ -532,9 +493,7 @@ describe('exactly once', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return OK;
     });
-    const writer = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const writer = testClient({
       transport: recordingTransport(() => OFFLINE).transport,
       batchSize: 1_000,
       maxBatchBytes: 2_048,
@@ -543,8 +502,8 @@ describe('exactly once', () => {
     await writer.flush();
     await writer.shutdown();
 
-    const tabA = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: slow.transport });
-    const tabB = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: slow.transport });
+    const tabA = testClient({ transport: slow.transport });
+    const tabB = testClient({ transport: slow.transport });
     await Promise.all([tabA.flush(), tabB.flush(), tabA.flush(), tabB.flush()]);
     await settle();
     expect(seen.length).toBeGreaterThan(5);
@@ -555,7 +514,7 @@ describe('exactly once', () => {
 
   it('resends a batch whose unload send got no answer with the same batchId, so the server can dedupe it', async () => {
     const lost = recordingTransport(() => OFFLINE);
-    const t = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: lost.transport });
+    const t = testClient({ transport: lost.transport });
     t.log('info', 'maybe delivered');
     setVisibility('hidden');
     await settle();
@@ -563,7 +522,7 @@ describe('exactly once', () => {
     const firstId = lost.bodies[0]!.batchId;
 
     const wire = recordingTransport();
-    const next = createTelemetry({ sessionEvents: false, endpoint: ENDPOINT, transport: wire.transport });
+    const next = testClient({ transport: wire.transport });
     await vi.waitFor(() => expect(wire.bodies.map((b) => b.batchId)).toEqual([firstId]));
     await next.shutdown();
   });
@@ -586,9 +545,7 @@ describe('claims left by pages that died', () => {
     const outbox = memoryOutbox();
     await seedClaimed(outbox, 'send', 'gone-page');
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       locks: fakeLocks([]),
@@ -601,9 +558,7 @@ describe('claims left by pages that died', () => {
     const outbox = memoryOutbox();
     await seedClaimed(outbox, 'send', 'live-page');
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       locks: fakeLocks(['pwa-telemetry-page:live-page']),
@@ -618,9 +573,7 @@ describe('claims left by pages that died', () => {
     const outbox = memoryOutbox();
     await seedClaimed(outbox, 'unload', 'gone-page');
     const wire = recordingTransport();
-    const t = createTelemetry({
-      sessionEvents: false,
-      endpoint: ENDPOINT,
+    const t = testClient({
       transport: wire.transport,
       outbox,
       locks: fakeLocks([]),

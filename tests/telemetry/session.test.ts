@@ -4,10 +4,9 @@ import type { TelemetryOptions } from '../../src/telemetry/config.js';
 import { memoryOutbox, type Outbox } from '../../src/telemetry/outbox.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import { SESSION_KEY } from '../../src/telemetry/session.js';
-import { fakeTimers, recordingTransport, setVisibility, settle } from './helpers.js';
+import { fakeTimers, recordingTransport, setVisibility, settle, ENDPOINT } from './helpers.js';
 
 const MIN = 60_000;
-const ENDPOINT = 'http://127.0.0.1:8787/ingest';
 
 afterEach(() => {
   setVisibility('visible');
