@@ -1,4 +1,3 @@
-import { utf8Length } from './bytes.js';
 import type { ResolvedOptions } from './config.js';
 import { KEEPALIVE_MAX_BYTES } from './keepalive-budget.js';
 import { watchLifecycle, watchOptOut } from './lifecycle.js';
@@ -17,10 +16,12 @@ import {
 } from './outbox-ops.js';
 import { defaultLockManager, ownerLocks } from './owner-lock.js';
 import { deviceContext } from './context.js';
-import { hexId, type Kind, type LogRecord, type Resource } from './records.js';
+import { hexId, type Kind, type Resource } from './records.js';
+import { measure, shrink, type Item } from './sizing.js';
 import { createSender } from './sender.js';
 import { readSpill, spill, unspill } from './spill.js';
 import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js';
+import { stormGuard } from './storm.js';
 
 /**
  * The delivery pipeline: memory buffer → outbox (IndexedDB) → sender (sender.ts).
@@ -34,36 +35,12 @@ import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js'
  * written, and the buffer.
  */
 
-type Item = Omit<SizedItem, 'bytes'>;
-
 // Room for the envelope (batchId, sentAt, resource, session, dropped, token) inside maxBatchBytes.
 const ENVELOPE_BYTES = 2048;
 // Events measured and written per task, so a large buffer never makes a long task.
 const CHUNK = 1000;
-// Where each kind keeps its free-form payload.
-const PAYLOAD = { logs: 'context', traces: 'attributes', metrics: 'labels' } as const;
-const cut = (text: unknown): unknown => (typeof text === 'string' ? text.slice(0, 256) : text);
 const offline = (): boolean => globalThis.navigator?.onLine === false;
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** JSON bytes of an item as sent: ISO timestamps on the wire are 16 bytes longer than epoch numbers. */
-/** The item with its JSON (kept for the unload spill, which would otherwise serialise it again) and size. */
-const measure = (kind: Kind, item: Item['item']): SizedItem => {
-  const json = JSON.stringify(item);
-  return { kind, item, bytes: utf8Length(json) + 16, json };
-};
-
-/**
- * One event larger than a whole batch: keep the event and its identity, replace its payload with a
- * marker and cut its strings, so it fits any batch (each string then holds at most 1 KiB of UTF-8).
- */
-function shrink({ kind, item }: Item, bytes: number): Item['item'] {
-  const { url: _url, exception, ...rest } = item as Partial<LogRecord>;
-  const out: Record<string, unknown> = { ...rest, [PAYLOAD[kind]]: { _truncated: `${bytes} bytes` } };
-  for (const key of ['message', 'name']) if (key in out) out[key] = cut(out[key]);
-  if (exception) out.exception = { type: cut(exception.type), message: cut(exception.message) };
-  return out as unknown as Item['item'];
-}
 
 export interface PipelineHooks {
   /**
@@ -189,20 +166,12 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     return entries;
   }
 
-  // Storm protection: counts per message or name, reset every minute (bounded by what one minute sees).
-  let repeats = new Map<string, number>();
-  let windowStart = 0;
+  const withinStorm = stormGuard(options.maxRepeatsPerMinute);
 
   function add(kind: Kind, item: Item['item']): void {
     if (stopped) return;
-    if (item.timestamp - windowStart > 60_000 || item.timestamp < windowStart) {
-      windowStart = item.timestamp;
-      repeats = new Map();
-    }
-    const key = kind + ((item as { message?: string }).message ?? (item as { name?: string }).name);
-    const seen = (repeats.get(key) ?? 0) + 1;
-    repeats.set(key, seen);
-    if (seen > options.maxRepeatsPerMinute) return drop('storm', 1);
+    const name = (item as { message?: string }).message ?? (item as { name?: string }).name;
+    if (!withinStorm(kind, name, item.timestamp)) return drop('storm', 1);
     if (buffer.length >= maxQueuedEvents) {
       // Drop the oldest tenth at once (at least one: the cap is at least 1): shifting one at a time
       // costs O(n) per event in a runaway loop.
