@@ -1,13 +1,9 @@
 import { anonymousIds, clearAnonymousId } from './anonymous-id.js';
-import {
-  level as validLevel,
-  resolveOptions,
-  safeOptions,
-  type TelemetryLevel,
-  type TelemetryOptions,
-} from './config.js';
-import { inSample, storeConsent, storedConsent, type ConsentState } from './consent.js';
+import type { FlushOptions, Span, Telemetry } from './api.js';
+import { level as validLevel, resolveOptions, safeOptions, type TelemetryOptions } from './config.js';
+import { globalPrivacyControl, inSample, storeConsent, storedConsent, type ConsentState } from './consent.js';
 import { toNativeBody } from './encoders/native.js';
+import { collects, LEVELS } from './levels.js';
 import { watchLifecycle } from './lifecycle.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import { applyBeforeSend, createScrubber, defaultScrubber } from './privacy.js';
@@ -22,84 +18,11 @@ import {
 import { createSessions, type Sessions } from './session.js';
 import { emptyStatus, type TelemetryStatus } from './status.js';
 
-/** A span you time yourself. `end()` records it once; later calls do nothing. */
-export interface Span {
-  readonly traceId: string;
-  readonly spanId: string;
-  /** Records the span; `status` 'error' marks a failed operation (OTLP status code ERROR). */
-  end(attributes?: Record<string, unknown>, status?: 'ok' | 'error'): void;
-}
+export type { FlushOptions, Span, SpanOptions, Telemetry } from './api.js';
 
-/** Where a span hangs in a trace: pass a parent span (or its ids) to make a child. */
-export interface SpanOptions {
-  parent?: { traceId: string; spanId: string };
-}
-
-/** The public client (DESIGN.md section 3). No method throws or rejects, whatever it is given. */
-export interface Telemetry {
-  log(level: LogLevel, message: string, context?: Record<string, unknown>): void;
-  metric(name: string, value: number, labels?: Record<string, unknown>): void;
-  trace(name: string, durationMs: number, attributes?: Record<string, unknown>): void;
-  startSpan(name: string, attributes?: Record<string, unknown>, options?: SpanOptions): Span;
-  exception(error: unknown, context?: Record<string, unknown>): void;
-  /** Sends what is buffered and queued; resolves when done, or after `timeoutMs` whatever the network does. */
-  flush(options?: FlushOptions): Promise<void>;
-  /** The user says no: stops at once, clears the outbox, in every tab and the service worker. */
-  optOut(): void;
-  /** The user says yes (needed first with `consent: 'required'`). */
-  optIn(): void;
-  /** The stored choice: 'unknown' until `optIn()` or `optOut()`. */
-  consentState(): ConsentState;
-  /** Recording now: configured, in the sample, and consent allows it. */
-  isEnabled(): boolean;
-  /**
-   * Could record: the env switch, the feature flag, an endpoint and the sample say yes; consent decides
-   * the rest. Instrumentations install on this, so they work as soon as the user opts in.
-   */
-  isConfigured(): boolean;
-  /** The tab's session id ('' when the client is off). */
-  getSessionId(): string;
-  /** Today's anonymous user id ('' when nothing is recorded): random, rotated daily, never joined across days. */
-  getAnonymousId(): string;
-  /** Changes how much is collected from now on (`'minimal'`, `'normal'`, `'verbose'`). */
-  setLevel(level: TelemetryLevel): void;
-  /** Every queued event as JSON: an array of native bodies the ingest server accepts ('[]' when off). */
-  exportQueued(): Promise<string>;
-  /** Empties the outbox and the buffer (counted as `cleared`). */
-  clearQueued(): Promise<void>;
-  status(): TelemetryStatus;
-  /** Flushes (within `timeoutMs` if given), then removes listeners and timers. */
-  shutdown(options?: FlushOptions): Promise<void>;
-}
-
-export interface FlushOptions {
-  /** Resolve by then, whatever the network does (what is unsent stays in the outbox). @default no limit */
-  timeoutMs?: number;
-}
-
-const LEVELS: unknown[] = ['debug', 'info', 'warn', 'error'];
-
-/** Whether `level` collects this record. */
-function collects(level: TelemetryLevel, kind: Kind, item: { level?: string; name?: string }): boolean {
-  if (level === 'verbose') return true;
-  if (kind === 'logs') return level === 'normal' ? item.level !== 'debug' : item.level === 'error';
-  // Web vitals as trackWebVitals names them (`web_vital_lcp`, …): what 'minimal' keeps besides errors.
-  return level === 'normal' || (kind === 'metrics' && !!item.name?.startsWith('web_vital_'));
-}
 const NOOP_SPAN: Span = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), end() {} });
 // Spans are timed on the monotonic clock where there is one.
 const clock = (): number => globalThis.performance?.now() ?? Date.now();
-
-/** `navigator.globalPrivacyControl` (Sec-GPC), where the browser has it. */
-function globalPrivacyControl(): boolean {
-  try {
-    return (
-      (globalThis.navigator as { globalPrivacyControl?: unknown } | undefined)?.globalPrivacyControl === true
-    );
-  } catch {
-    return false;
-  }
-}
 
 /** Wraps a call so nothing it does can reach the page as an exception (DESIGN.md section 4). */
 function guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {

@@ -34,3 +34,14 @@ export function inSample(id: string, rate: number, _random?: Random): boolean {
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
   return (hash >>> 0) / 2 ** 32 < rate;
 }
+
+/** `navigator.globalPrivacyControl` (Sec-GPC), where the browser has it. */
+export function globalPrivacyControl(): boolean {
+  try {
+    return (
+      (globalThis.navigator as { globalPrivacyControl?: unknown } | undefined)?.globalPrivacyControl === true
+    );
+  } catch {
+    return false;
+  }
+}

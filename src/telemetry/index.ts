@@ -3,7 +3,7 @@
  * offline periods and server outages.
  */
 export { createTelemetry } from './client.js';
-export type { FlushOptions, Span, SpanOptions, Telemetry } from './client.js';
+export type { FlushOptions, Span, SpanOptions, Telemetry } from './api.js';
 export type { ConsentState } from './consent.js';
 export { fromViteEnv } from './config.js';
 export type { TelemetryEnv, TelemetryFormat, TelemetryLevel, TelemetryOptions } from './config.js';
