@@ -2,7 +2,9 @@
  * The dashboard in real Chromium, against data this test stored through the real ingest endpoint:
  * every view shows the numbers that data implies. Screenshots of each view are attached to the report.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Page, TestInfo } from '@playwright/test';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { expect, test } from './fixtures.js';
@@ -11,15 +13,18 @@ const TOKEN = 'dashboard-e2e-token';
 const MIN = 60_000;
 const TRACE = 'c'.repeat(32);
 
-// `npm test` builds the dashboard first; run alone, the spec says what is missing instead of skipping.
+// `npm test` builds the dashboard (and the CLI) first; run alone, the spec says what is missing
+// instead of skipping.
 test.beforeAll(() => {
   if (!existsSync('dist/dashboard/index.html')) throw new Error('run `npm run build:dashboard` first');
+  if (!existsSync('dist/server/cli.js')) throw new Error('run `npm run build:lib` first');
 });
 
-async function post(server: RunningServer, body: Record<string, unknown>): Promise<void> {
+async function post(server: Pick<RunningServer, 'url'>, body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${server.url}/ingest`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Telemetry-Token': TOKEN },
+    // A new connection each: with `--workers`, the primary hands them to the workers in turn.
+    headers: { 'Content-Type': 'application/json', 'X-Telemetry-Token': TOKEN, Connection: 'close' },
     body: JSON.stringify({ sentAt: new Date().toISOString(), ...body }),
   });
   expect(res.status).toBe(200);
@@ -214,5 +219,48 @@ test('live mode shows what arrives without a reload', async ({ page }, testInfo)
     await expect(page.locator('table.logs')).toContainText('arrived later');
   } finally {
     await server.close();
+  }
+});
+
+test('with --workers 2: the login and live mode work as with one process', async ({ page }, testInfo) => {
+  const child = spawn(
+    process.execPath,
+    ['bin/pwa-telemetry.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--workers', '2'].concat([
+      '--data-dir',
+      testInfo.outputPath('data'),
+      '--token',
+      TOKEN,
+      '--rate-limit',
+      'off',
+    ]),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const first = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', resolve),
+    );
+    const url = /listening on (http:\/\/\S+)\/ingest$/.exec(first)![1]!;
+    await page.goto(`${url}/dashboard/#logs?live=1`);
+    await page.fill('input[name="token"]', TOKEN);
+    await page.click('#login button');
+    await expect(page.getByTestId('log-total')).toHaveText('0');
+    // Two batches over new connections: one through each worker.
+    for (const n of [1, 2]) {
+      await post(
+        { url },
+        {
+          batchId: `live-${n}`,
+          session: { id: 'live' },
+          logs: [{ timestamp: iso(Date.now()), level: 'info', message: `arrived later ${n}`, context: {} }],
+        },
+      );
+    }
+    await expect(page.getByTestId('log-total')).toHaveText('2', { timeout: 8000 });
+    await expect(page.locator('table.logs')).toContainText('arrived later 1');
+    await expect(page.locator('table.logs')).toContainText('arrived later 2');
+  } finally {
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }
 });

@@ -2,6 +2,7 @@
  * The messages between the primary of `serve --workers n` and its workers (cluster.ts,
  * cluster-worker.ts), and the batching that keeps their count down.
  */
+import type { ViewAnswer } from './dashboard/views.js';
 import type { BatchTexts } from './lines.js';
 import type { AppendResult } from './store.js';
 import type { ValidBody } from './validate.js';
@@ -43,6 +44,22 @@ export interface TookMessage {
   t: 'took';
   id: number;
   waitMs: number;
+}
+
+/**
+ * A worker asks the primary, which holds the store index, for a dashboard API answer. The worker
+ * checked the token first (dashboard/handler.ts), so only the view and query string travel.
+ */
+export interface ViewMessage {
+  t: 'view';
+  id: number;
+  view: string;
+  search: string;
+}
+export interface ViewedMessage {
+  t: 'viewed';
+  id: number;
+  answer: ViewAnswer;
 }
 
 /** Collects what is pushed during one turn of the event loop and hands it over as one list. */

@@ -1,8 +1,11 @@
 /**
  * A worker process of `serve --workers n` (cluster.ts): the ingest handler over a store that sends
- * its lines to the primary, and a rate limiter that asks the primary's buckets.
+ * its lines to the primary, a rate limiter that asks the primary's buckets, and the dashboard, whose
+ * API answers come from the primary's index.
  */
 import { createServer } from 'node:http';
+import { dashboardHandler } from './dashboard/handler.js';
+import type { AnswerView, ViewAnswer } from './dashboard/views.js';
 import { createIngestHandler } from './ingest.js';
 import { batchTexts, type BatchTexts } from './lines.js';
 import { httpServerOptions, type ServerOptions } from './options.js';
@@ -17,14 +20,19 @@ import {
   type ResultMessage,
   type TakeMessage,
   type TookMessage,
+  type ViewedMessage,
+  type ViewMessage,
 } from './cluster-ipc.js';
+import { CLOSE_GRACE_MS } from './server.js';
 
 /** Serves until the primary says stop, then answers what it has and disconnects. */
 export async function runWorker(options: ServerOptions): Promise<void> {
   const store = remoteStore(options.dataDir, options.forwardOtlp !== undefined);
+  const ingest = createIngestHandler(options, store, remoteLimiter());
+  const dashboard = dashboardHandler(options, remoteViews());
   const server = createServer(
     httpServerOptions(options),
-    createIngestHandler(options, store, remoteLimiter()),
+    (req, res) => void (dashboard(req, res) || ingest(req, res)),
   );
   await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
   // Ctrl-C reaches the whole process group; the primary decides when workers stop.
@@ -37,7 +45,14 @@ export async function runWorker(options: ServerOptions): Promise<void> {
     process.once('disconnect', () => process.exit(1));
   });
   await new Promise<void>((resolve) => {
-    server.close(() => resolve());
+    // As in one process (server.ts): a live dashboard polling faster than the keep-alive timeout
+    // never leaves its connection idle (nor does a request that never ends), so after a grace
+    // period every connection is closed, or the primary would wait for this worker for ever.
+    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
   await store.idle();
@@ -59,6 +74,27 @@ function remoteLimiter(): TakeToken {
       pending.set(id, resolve);
       const message: TakeMessage = { t: 'take', id, key };
       process.send!(message);
+    });
+}
+
+/**
+ * Dashboard API answers from the primary's index: one IPC round trip per request. Memory is one
+ * callback per API request in flight, each with its connection open, and the answer text, which is
+ * the bytes one process would have written.
+ */
+function remoteViews(): AnswerView {
+  let next = 0;
+  const pending = new Map<number, (answer: ViewAnswer) => void>();
+  process.on('message', (message: ViewedMessage) => {
+    if (message.t !== 'viewed') return;
+    pending.get(message.id)?.(message.answer);
+    pending.delete(message.id);
+  });
+  return (view, search) =>
+    new Promise<ViewAnswer>((resolve) => {
+      const id = next++;
+      pending.set(id, resolve);
+      process.send!({ t: 'view', id, view, search } satisfies ViewMessage);
     });
 }
 

@@ -10,6 +10,10 @@
  * spooled exactly when it is stored: never twice (two workers' copies meet one dedupe), and never
  * missed because a worker died after the write (the resend is then a duplicate, and not spooled).
  * Workers send the parsed batch beside its lines for that, which only forwarding pays for.
+ *
+ * The dashboard: its index lives here too, following the store as in one process. Workers serve
+ * the front-end files and login, check the token, and ask the primary for each API answer (a view
+ * name and query string out, a status and JSON text back), so the index is built once, not per worker.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +26,10 @@ import {
   type ResultMessage,
   type TakeMessage,
   type TookMessage,
+  type ViewedMessage,
+  type ViewMessage,
 } from './cluster-ipc.js';
+import { createDashboard } from './dashboard/handler.js';
 import { withForwarding } from './forward-otlp.js';
 import type { ServerOptions } from './options.js';
 import { startRetention } from './retention.js';
@@ -35,11 +42,12 @@ export const isWorker = cluster.isWorker;
 /** The primary: store, retention, and `options.workers` workers it restarts if one dies. */
 export async function startCluster(options: ServerOptions): Promise<RunningServer> {
   const admin = await startAdmin(options.dataDir, options.onError);
-  const store = await openStore(options.dataDir);
+  const dashboard = createDashboard(options);
+  const store = await openStore(options.dataDir, dashboard.onAppend);
   // The same hook as one process has (server.ts): `onAccepted` spools for the collector.
   const forwarding = await withForwarding(options);
   const appends = storeAppends(store, forwarding.options);
-  admin.serve({ store, removeSpooled: forwarding.forwarder?.removeItems });
+  admin.serve({ store, index: dashboard.index, removeSpooled: forwarding.forwarder?.removeItems });
   const retention = startRetention(options);
   await retention.firstSweep;
   cluster.setupPrimary({ serialization: 'advanced' });
@@ -59,7 +67,20 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     const answer = perTurn<Result>((list) => {
       if (worker.isConnected()) worker.send({ t: 'results', list } satisfies ResultMessage);
     });
-    worker.on('message', (message: AppendMessage | TakeMessage) => {
+    worker.on('message', (message: AppendMessage | TakeMessage | ViewMessage) => {
+      if (message.t === 'view') {
+        void dashboard
+          .answer(message.view, message.search)
+          .catch((error: unknown) => {
+            options.onError(error);
+            return { status: 500, text: JSON.stringify({ error: 'internal error' }) };
+          })
+          .then((answer) => {
+            if (worker.isConnected())
+              worker.send({ t: 'viewed', id: message.id, answer } satisfies ViewedMessage);
+          });
+        return;
+      }
       if (message.t === 'take') {
         const reply: TookMessage = { t: 'took', id: message.id, waitMs: limiter?.take(message.key) ?? 0 };
         if (worker.isConnected()) worker.send(reply);
@@ -87,6 +108,8 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
     }),
   );
 
+  // As in one process: the index is built once the server listens (an API call waits for it).
+  dashboard.start();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   let closed: Promise<void> | undefined;
   return {
@@ -97,6 +120,7 @@ export async function startCluster(options: ServerOptions): Promise<RunningServe
       closed ??= (async () => {
         closing = true;
         retention.stop();
+        dashboard.close();
         // Each worker stops accepting, answers what it has (the primary still writes), then exits.
         await Promise.all(
           [...workers].map(

@@ -4,10 +4,19 @@
  * it as metric points named `telemetry_dropped`, one per reason with `labels.reason`, in the batch's
  * metrics file: stored, deduped, retained and exported like any metric, so loss is visible wherever
  * the metrics go, not only in this server's dashboard.
+ *
+ * In OTLP (`export --otlp`, `serve --forward-otlp`) the points take the client OTLP encoder's name
+ * instead, so a collector sees one metric whether the client sent to it directly or through here.
  */
+import { DROPPED_METRIC as OTLP_DROPPED_METRIC } from '../telemetry/encoders/otlp.js';
 import type { MetricItem, ValidBody } from './validate.js';
 
+/** The drop points' name in the store (and the dashboard, which counts them). */
 export const DROPPED_METRIC = 'telemetry_dropped';
+
+/** A stored metric's name in OTLP: the drop points' is the client encoder's `pwa_telemetry.dropped`. */
+export const otlpMetricName = (name: string): string =>
+  name === DROPPED_METRIC ? OTLP_DROPPED_METRIC : name;
 /** Reasons kept from one envelope; the client has a handful, so more is not a real client. */
 const MAX_REASONS = 32;
 const REASON = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { KINDS, type Kind, type Resource } from '../telemetry/records.js';
 import { backoffDelay } from '../telemetry/backoff.js';
+import { dropPoints } from './dropped.js';
 import { postOnce, type PostOptions } from './http-post.js';
 import { targetUrl } from './export-run.js';
 import { otlpBodyFromLines, type Line } from './otlp-lines.js';
@@ -165,7 +166,13 @@ export async function startForwarder(options: ForwarderOptions): Promise<Forward
 
   return {
     add(body) {
-      const { resource, session, anonymousId, logs, traces, metrics } = body;
+      const { resource, session, anonymousId, logs, traces } = body;
+      // The drop report goes as the store keeps it, points after the metrics (lines.ts), so it
+      // leaves through the same mapping as `export` does (otlp-lines.ts).
+      // A report without `sentAt` is stamped now, as the store stamps it with `received_at`.
+      const metrics = body.dropped
+        ? [...body.metrics, ...dropPoints({ ...body, sentAt: body.sentAt ?? new Date().toISOString() })]
+        : body.metrics;
       spool.add({ resource, session: session?.id, anonymousId, logs, traces, metrics });
     },
     removeItems: (drop, dryRun) => spool.removeItems(drop, dryRun),

@@ -22,6 +22,7 @@ import type {
   Resource,
   SpanRecord,
 } from '../telemetry/records.js';
+import { otlpMetricName } from './dropped.js';
 
 export type Line = Record<string, unknown>;
 type AnyRecord = LogRecord | SpanRecord | MetricRecord;
@@ -93,7 +94,8 @@ export function lineToRecord(kind: Kind, line: Line): AnyRecord {
   }
   return {
     timestamp,
-    name: str(line.name) ?? '',
+    // The drop report's points, stored or spooled, leave under the client encoder's name.
+    name: otlpMetricName(str(line.name) ?? ''),
     value: num(line.value, NaN),
     labels: (isObject(line.labels) ? line.labels : {}) as Attributes,
   };

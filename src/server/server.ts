@@ -20,7 +20,7 @@ export interface RunningServer {
 }
 
 /** How long close() lets requests in flight finish before it closes their connections. */
-const CLOSE_GRACE_MS = 2_000;
+export const CLOSE_GRACE_MS = 2_000;
 
 export async function startServer(input: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveOptions(input);

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/server/cluster-ipc.js';
 import { storeAppends } from '../../src/server/cluster.js';
@@ -15,59 +14,10 @@ import { openStore, validateBody, type ValidBody } from '../../src/server/index.
 import { ensureBuilt } from './child-server.js';
 import { batch, cleanup, NOW, post, tempDir } from './harness.js';
 import { otlpItems, startReceiver } from './receivers.js';
+import { bin, children, startWorkers } from './workers.js';
 
 afterEach(cleanup);
 beforeAll(ensureBuilt, 60_000);
-
-const bin = fileURLToPath(new URL('../../bin/pwa-telemetry.js', import.meta.url));
-
-/** The pids of a process's children (its workers). */
-async function children(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return text.trim().split(' ').filter(Boolean).map(Number);
-}
-
-/**
- * Starts `serve --workers 2` with extra flags; resolves with its URL and a stop function, which
- * sends SIGTERM and resolves with the exit code, or with 'hung' (then kills the processes) when the
- * server has not exited 10 s later.
- */
-async function startWorkers(
-  ...flags: string[]
-): Promise<{ url: string; pid: number; dataDir: string; stop(): Promise<unknown> }> {
-  const dataDir = await tempDir();
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--port', '0', '--data-dir', dataDir, '--workers', '2', ...flags],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const first = await new Promise<string>((resolve) =>
-    createInterface({ input: child.stdout }).once('line', resolve),
-  );
-  return {
-    url: /listening on (http:\/\/\S+)\/ingest$/.exec(first)![1]!,
-    pid: child.pid!,
-    dataDir,
-    stop: async () => {
-      const workers = await children(child.pid!).catch(() => []);
-      child.kill('SIGTERM');
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const hung = new Promise((resolve) => (timer = setTimeout(() => resolve('hung'), 10_000)));
-      const code = await Promise.race([exited, hung]);
-      clearTimeout(timer);
-      if (code === 'hung') {
-        for (const pid of [child.pid!, ...workers, ...(await children(child.pid!).catch(() => []))])
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone already
-          }
-      }
-      return code;
-    },
-  };
-}
 
 describe('serve --workers 2', () => {
   it('stops on SIGTERM while the worker replacing a killed one is still starting', async () => {

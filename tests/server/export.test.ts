@@ -170,6 +170,24 @@ describe('pwa-telemetry export --otlp', () => {
     }
   });
 
+  it('sends what the client dropped as the client encoder does: the same bytes', async () => {
+    const server = await serve();
+    const dropped = { queue_full: 3, max_attempts: 2 };
+    const sent = batch('d1', { dropped });
+    expect((await post(server.url, sent)).status).toBe(200);
+    await server.close();
+    const collector = await receiver();
+    expect(await runCli(['export', '--otlp', collector.url, '--data-dir', server.dataDir], {}, io())).toBe(0);
+
+    const { logs, traces, metrics, resource } = sent as unknown as Payload;
+    const payload: Payload = { logs, traces, metrics, resource, sessionId: 'session-1', dropped };
+    const direct = otlpEncoder({ endpoint: collector.url })
+      .encode({ batchId: 'd1', batch: payload }, { sentAt: NOW })
+      .find((r) => r.url.endsWith('/v1/metrics'))!;
+    expect(direct.body).toContain('"name":"pwa_telemetry.dropped"');
+    expect(collector.accepted.find((r) => r.path === '/v1/metrics')!.text).toBe(direct.body);
+  });
+
   it('resumes from its checkpoint: a second run sends only what is new, nothing twice', async () => {
     const dir = await store();
     const collector = await receiver();

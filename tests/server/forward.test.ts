@@ -105,6 +105,23 @@ describe('serve --forward-otlp', () => {
     }
   });
 
+  it('forwards what the client dropped as the client encoder sends it: the same bytes', async () => {
+    const collector = await receiver();
+    const server = await serve({ forwardOtlp: collector.url });
+    const dropped = { queue_full: 3, max_attempts: 2 };
+    expect((await post(server.url, batch('d1', { dropped }))).status).toBe(200);
+    await until(() => items(collector, '/v1/metrics').length === 3);
+    const { batchId, sentAt, session, ...sent } = batch('d1', { dropped });
+    void batchId;
+    void sentAt;
+    const payload = { ...sent, sessionId: (session as { id: string }).id } as unknown as Payload;
+    const direct = otlpEncoder({ endpoint: collector.url })
+      .encode({ batchId: 'd1', batch: payload }, { sentAt: NOW })
+      .find((r) => r.url.endsWith('/v1/metrics'))!;
+    expect(direct.body).toContain('"name":"pwa_telemetry.dropped"');
+    expect(collector.accepted.find((r) => r.path === '/v1/metrics')!.text).toBe(direct.body);
+  });
+
   it('an OTLP request forwarded keeps its own resource, session.id and anonymous.id', async () => {
     const collector = await receiver();
     const server = await serve({ forwardOtlp: collector.url });

@@ -1,20 +1,14 @@
 /**
  * The dashboard's HTTP side, under one path prefix (`/dashboard`): the built front-end, a login form
- * endpoint, and a read-only JSON API over the store index. No CORS headers, ever: nothing here is
- * readable from another origin, and the pages may not be framed.
+ * endpoint, and a read-only JSON API over the store index (views.ts answers it). No CORS headers,
+ * ever: nothing here is readable from another origin, and the pages may not be framed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from '../auth.js';
 import { authorized, clearedCookie, localHost, sameOrigin, sessionCookie } from './auth.js';
-import { errorsView } from './errors.js';
-import { healthView } from './health.js';
-import { logsView } from './logs.js';
-import { metaView } from './meta.js';
-import { parseQuery } from './query.js';
 import { defaultStaticDir, serveStatic } from './static.js';
 import { StoreIndex } from './store-index.js';
-import { traceView, tracesView } from './traces.js';
-import { vitalsView } from './vitals.js';
+import { indexViews, type AnswerView } from './views.js';
 
 export interface DashboardOptions {
   dataDir: string;
@@ -30,10 +24,14 @@ export interface DashboardOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Handles the request when its path is under the dashboard's prefix; false (untouched) otherwise. */
+export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export interface Dashboard {
   readonly index: StoreIndex;
-  /** Handles the request when its path is under the dashboard's prefix; false (untouched) otherwise. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  readonly handle: DashboardHandler;
+  /** The API's answers over `index`; the primary of `--workers n` answers its workers' with it. */
+  readonly answer: AnswerView;
   /** Pass to `openStore` so the index follows appends. */
   readonly onAppend: () => void;
   /**
@@ -57,21 +55,41 @@ const LOGIN_BODY_LIMIT = 4096;
 /** A path the URL parser leaves as it is: no dot segments, escapes, query, or `//` authority. */
 const PLAIN_PATH = /^\/(?!\/)[\w/-]*$/;
 
+/** The dashboard of a process that holds the store: its index, API answers and HTTP handler. */
 export function createDashboard(options: DashboardOptions): Dashboard {
+  const index = new StoreIndex(options.dataDir);
+  const onError = errorReporter(options);
+  const answer = indexViews(index, options.now ?? Date.now, options.token !== undefined);
+  return {
+    index,
+    answer,
+    handle: dashboardHandler(options, answer),
+    onAppend: () => index.notify(),
+    start: () => void index.refresh().catch(onError),
+    close: () => index.close(),
+  };
+}
+
+const errorReporter = (options: DashboardOptions): ((error: unknown) => void) =>
+  options.onError ?? ((error: unknown) => console.error('[pwa-telemetry dashboard]', error));
+
+/**
+ * The HTTP side: front-end files, login and the token check run here; the API's answers come from
+ * `answer`, which a worker of `--workers n` asks of the primary, so only requests that passed the
+ * check cost the primary anything.
+ */
+export function dashboardHandler(options: DashboardOptions, answer: AnswerView): DashboardHandler {
   const base = (options.path ?? '/dashboard').replace(/\/+$/, '');
   const staticDir = options.staticDir ?? defaultStaticDir();
-  const now = options.now ?? Date.now;
-  const onError = options.onError ?? ((error: unknown) => console.error('[pwa-telemetry dashboard]', error));
+  const onError = errorReporter(options);
   const { token } = options;
-  const index = new StoreIndex(options.dataDir);
 
-  function json(
+  function send(
     res: ServerResponse,
     status: number,
-    body: unknown,
+    text: string,
     headers: Record<string, string> = {},
   ): void {
-    const text = JSON.stringify(body);
     res.writeHead(status, {
       ...SECURITY_HEADERS,
       'Content-Type': 'application/json; charset=utf-8',
@@ -81,30 +99,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     });
     res.end(text);
   }
+  const json = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void =>
+    send(res, status, JSON.stringify(body), headers);
 
-  async function api(
-    req: IncomingMessage,
-    res: ServerResponse,
-    view: string,
-    params: URLSearchParams,
-  ): Promise<void> {
+  async function api(req: IncomingMessage, res: ServerResponse, view: string, search: string): Promise<void> {
     if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
     if (!authorized(req, token)) return json(res, 401, { error: 'login required' });
     if (token === undefined && !localHost(req)) {
       return json(res, 403, { error: 'set a token to use the dashboard under a host name' });
     }
-    index.touch();
-    await index.refresh();
-    const data = index.data;
-    const query = parseQuery(params, data, now());
-    if (view === 'meta') return json(res, 200, metaView(data, token !== undefined));
-    if (view === 'vitals') return json(res, 200, vitalsView(data, query));
-    if (view === 'logs') return json(res, 200, await logsView(index, query));
-    if (view === 'errors') return json(res, 200, await errorsView(index, query));
-    if (view === 'traces') return json(res, 200, tracesView(index, query));
-    if (view === 'trace') return json(res, 200, await traceView(index, params.get('id') ?? ''));
-    if (view === 'health') return json(res, 200, healthView(data, query));
-    return json(res, 404, { error: `no view ${view}` });
+    const { status, text } = await answer(view, search);
+    send(res, status, text);
   }
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -132,30 +137,24 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
       return json(res, 200, { status: 'ok' }, { 'Set-Cookie': clearedCookie(base) });
     }
-    if (rel.startsWith('/api/')) return api(req, res, rel.slice(5), url.searchParams);
+    if (rel.startsWith('/api/')) return api(req, res, rel.slice(5), url.search);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     return serveStatic(res, staticDir, rel.slice(1), SECURITY_HEADERS);
   }
 
-  return {
-    index,
-    onAppend: () => index.notify(),
-    start: () => void index.refresh().catch(onError),
-    close: () => index.close(),
-    handle(req, res) {
-      const raw = req.url ?? '/';
-      // Every ingest request passes here first: a plain path is its own pathname, so it is
-      // compared without parsing a URL (a parse per request showed in the ingest profile).
-      if (PLAIN_PATH.test(raw) && raw !== base && !raw.startsWith(`${base}/`)) return false;
-      const url = new URL(raw, 'http://localhost');
-      if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
-      route(req, res, url).catch((error: unknown) => {
-        onError(error);
-        if (res.headersSent) res.destroy();
-        else json(res, 500, { error: 'internal error' });
-      });
-      return true;
-    },
+  return (req, res) => {
+    const raw = req.url ?? '/';
+    // Every ingest request passes here first: a plain path is its own pathname, so it is
+    // compared without parsing a URL (a parse per request showed in the ingest profile).
+    if (PLAIN_PATH.test(raw) && raw !== base && !raw.startsWith(`${base}/`)) return false;
+    const url = new URL(raw, 'http://localhost');
+    if (url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
+    route(req, res, url).catch((error: unknown) => {
+      onError(error);
+      if (res.headersSent) res.destroy();
+      else json(res, 500, { error: 'internal error' });
+    });
+    return true;
   };
 }
 
