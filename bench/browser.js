@@ -3,6 +3,7 @@
 // hot-path calls per second and the main-thread cost of flushing 1,000 events through IndexedDB + fetch.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { bundle } from '../scripts/size.js';
@@ -63,8 +64,10 @@ async function startServer(files) {
         ingested.requests++;
         ingested.bytes += body.length;
         try {
+          // The client gzips bodies over 1 KiB (CompressionStream): count the events inside.
+          const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
           /** @type {unknown} */
-          const parsed = JSON.parse(body.toString('utf8'));
+          const parsed = JSON.parse(new TextDecoder().decode(text));
           const logs = typeof parsed === 'object' && parsed !== null && 'logs' in parsed ? parsed.logs : null;
           ingested.logs += Array.isArray(logs) ? logs.length : 0;
         } catch {

@@ -264,8 +264,9 @@ Method (\`bench/page.js\`, \`bench/browser.js\`):
 |---|---|---|---|---|---:|---:|
 ${memRows.join('\n')}
 ${drainNote}
-Client: \`createTelemetry({ endpoint, transport, outbox: memoryOutbox() })\` with every other option at its default
-(\`maxQueuedEvents\` 500, \`batchSize\` 10, \`persistDelayMs\` 1000); the transport always answers
+Client: \`createTelemetry({ endpoint, transport, outbox: memoryOutbox(), sessionEvents: false })\` with every other
+option at its default (\`maxQueuedEvents\` 20,000, \`maxRepeatsPerMinute\` 10,000: the loop logs one message, so storm
+protection keeps 10,000 a minute and counts the rest as \`storm\`; \`batchSize\` 10, \`persistDelayMs\` 1000); the transport always answers
 \`{ outcome: 'retry', status: 0, error: 'offline', countsAsAttempt: false }\`. "One synchronous loop" gives no timer a chance
 to run (only the memory buffer's cap works); "yield every ${int(memory.yieldEvery)} calls" lets the batch-size drains,
 persists and retries run, so the outbox fills to its cap too. "Accounted for": buffered + queued + in flight + sent +
