@@ -17,6 +17,12 @@ export const DROPPED_METRIC = 'telemetry_dropped';
 /** A stored metric's name in OTLP: the drop points' is the client encoder's `pwa_telemetry.dropped`. */
 export const otlpMetricName = (name: string): string =>
   name === DROPPED_METRIC ? OTLP_DROPPED_METRIC : name;
+/**
+ * A metric name arriving over OTLP as stored: the client OTLP encoder's drop gauge becomes the drop
+ * points' stored name, so the dashboard counts those drops as it counts a native envelope's.
+ */
+export const storedMetricName = (name: string): string =>
+  name === OTLP_DROPPED_METRIC ? DROPPED_METRIC : name;
 /** Reasons kept from one envelope; the client has a handful, so more is not a real client. */
 const MAX_REASONS = 32;
 const REASON = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -4,6 +4,7 @@
  * resource and scope; ids stay hex; int64 fields are accepted as strings or numbers.
  */
 import type { Kind, LogLevel } from '../telemetry/records.js';
+import { storedMetricName } from './dropped.js';
 import {
   ANONYMOUS_ID,
   ANONYMOUS_ID_RULE,
@@ -159,7 +160,7 @@ function pointsOf(m: Json, at: string): MetricItem[] {
       if (p[key] !== undefined) extra[key] = p[key];
     return {
       timestamp: millis(p.timeUnixNano, `${pat}.timeUnixNano`),
-      name,
+      name: storedMetricName(name),
       value,
       labels: attributes(p.attributes, `${pat}.attributes`),
       type,

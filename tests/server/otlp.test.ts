@@ -1,5 +1,6 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
+import { otlpEncoder } from '../../src/telemetry/encoders/otlp.js';
 import { cleanup, items, lines, NOW, post, serve } from './harness.js';
 
 afterEach(cleanup);
@@ -65,6 +66,31 @@ describe('OTLP/HTTP JSON in', () => {
       scope: { name: 'ui' },
     });
     expect(second).toMatchObject({ timestamp: NOW, level: 'debug', message: '7' });
+  });
+
+  it("stores the client OTLP encoder's drop gauge as drop points, as from a native envelope", async () => {
+    const server = await serve();
+    const [request] = otlpEncoder({ endpoint: server.url }).encode(
+      {
+        batchId: 'b1',
+        batch: {
+          sessionId: 's1',
+          resource: { app: 'quiz', version: '1.0.0' },
+          logs: [],
+          traces: [],
+          metrics: [],
+          dropped: { queue_full: 3 },
+        },
+      },
+      { sentAt: NOW },
+    );
+    const res = await post(server.url, JSON.parse(request!.body) as Record<string, unknown>, {
+      path: '/v1/metrics',
+    });
+    expect(res.status).toBe(200);
+    expect(await items(server.dataDir, 'metrics')).toMatchObject([
+      { name: 'telemetry_dropped', value: 3, labels: { reason: 'queue_full' } },
+    ]);
   });
 
   it('refuses base64 ids with 400 naming the field', async () => {
