@@ -13,6 +13,7 @@ import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
 import {
   bodyText,
+  fakeLockManager,
   fakeTimers,
   HTTP,
   OFFLINE,
@@ -195,6 +196,42 @@ describe('unload sends', () => {
     const leased = stored.filter((e) => e.claimedBy !== undefined).flatMap((e) => e.batch.logs);
     expect(server.messages().length).toBe(200 - leased.length);
     await next.shutdown();
+  });
+
+  it('a batch sent with keepalive at a hide is not sent again by another context while its answer is pending', async () => {
+    const fake = fakeLockManager();
+    const outbox = memoryOutbox();
+    let answer: (result: SendResult) => void = () => {};
+    const answered = new Promise<SendResult>((resolve) => (answer = resolve));
+    // The page's keepalive sends are on their way (no answer yet); its other sends succeed.
+    const a = dedupingServer((r) => (r.unloading ? answered : OK));
+    const page = testClient({
+      transport: a.transport,
+      outbox,
+      locks: fake.locks,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    // Under the batch size: still in memory when the page is hidden, so they leave by keepalive.
+    for (let i = 0; i < 5; i++) page.log('info', `h${i}`);
+    setVisibility('hidden');
+    expect(a.requests.filter((r) => r.unloading)).toHaveLength(1);
+    await settle(40);
+    // Another context of the origin (the service worker's Background Sync, another tab) drains the outbox
+    // meanwhile: the page is alive and its send in flight, so that batch is not its to send.
+    const b = dedupingServer();
+    const other = testClient({ transport: b.transport, outbox, locks: fake.locks });
+    await started();
+    await other.flush();
+    expect(b.requests).toHaveLength(0);
+    answer(OK);
+    await settle(40);
+    await other.flush();
+    expect(b.requests).toHaveLength(0);
+    expect(a.messages()).toEqual(names('h', 5));
+    setVisibility('visible');
+    await page.shutdown();
+    await other.shutdown();
   });
 
   it('a leave does not encode batches the keepalive budget has no room for, and they arrive from the outbox later', async () => {

@@ -162,3 +162,39 @@ export const countOp = (): OutboxOp<number> => async (tx) =>
 
 /** The running totals the outbox keeps. */
 export const totalsOp: OutboxOp<{ events: number; bytes: number } | undefined> = (tx) => tx.get('totals');
+
+/**
+ * An in-memory LockManager with exclusive locks: a request waits while its name is held, and the
+ * lock is held until the promise its callback returned settles, as in the Web Locks API.
+ */
+export function fakeLockManager() {
+  const held = new Set<string>();
+  const waiting: { name: string; grant: () => void }[] = [];
+  const requests: string[] = [];
+  const manager = {
+    request(name: string, callback: (lock: Lock | null) => unknown): Promise<unknown> {
+      requests.push(name);
+      return new Promise((resolve, reject) => {
+        const grant = (): void => {
+          held.add(name);
+          Promise.resolve()
+            .then(() => callback({ name, mode: 'exclusive' }))
+            .then(resolve, reject)
+            .finally(() => {
+              held.delete(name);
+              const next = waiting.findIndex((w) => w.name === name);
+              if (next >= 0) waiting.splice(next, 1)[0]!.grant();
+            });
+        };
+        if (held.has(name)) waiting.push({ name, grant });
+        else grant();
+      });
+    },
+    query: (): Promise<LockManagerSnapshot> =>
+      Promise.resolve({
+        held: [...held].map((name) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
+        pending: waiting.map(({ name }) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
+      }),
+  };
+  return { locks: manager as unknown as LockManager, held, waiting, requests };
+}

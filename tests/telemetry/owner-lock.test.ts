@@ -1,42 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLockManager, LOCK_PREFIX, ownerLocks } from '../../src/telemetry/owner-lock.js';
-import { settle } from './helpers.js';
-
-/**
- * An in-memory LockManager with exclusive locks: a request waits while its name is held, and the
- * lock is held until the promise its callback returned settles, as in the Web Locks API.
- */
-function fakeLockManager() {
-  const held = new Set<string>();
-  const waiting: { name: string; grant: () => void }[] = [];
-  const requests: string[] = [];
-  const manager = {
-    request(name: string, callback: (lock: Lock | null) => unknown): Promise<unknown> {
-      requests.push(name);
-      return new Promise((resolve, reject) => {
-        const grant = (): void => {
-          held.add(name);
-          Promise.resolve()
-            .then(() => callback({ name, mode: 'exclusive' }))
-            .then(resolve, reject)
-            .finally(() => {
-              held.delete(name);
-              const next = waiting.findIndex((w) => w.name === name);
-              if (next >= 0) waiting.splice(next, 1)[0]!.grant();
-            });
-        };
-        if (held.has(name)) waiting.push({ name, grant });
-        else grant();
-      });
-    },
-    query: (): Promise<LockManagerSnapshot> =>
-      Promise.resolve({
-        held: [...held].map((name) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
-        pending: waiting.map(({ name }) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
-      }),
-  };
-  return { locks: manager as unknown as LockManager, held, waiting, requests };
-}
+import { fakeLockManager, settle } from './helpers.js';
 
 /** Takes a lock with any name for as long as the test runs, as another library might. */
 function holdForever(locks: LockManager, name: string): void {
