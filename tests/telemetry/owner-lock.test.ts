@@ -10,18 +10,33 @@ function holdForever(locks: LockManager, name: string): void {
 describe('ownerLocks', () => {
   it('holds a lock named LOCK_PREFIX + the page id while acquired', async () => {
     const fake = fakeLockManager();
-    ownerLocks(() => fake.locks, 'page-1').acquire();
+    void ownerLocks(() => fake.locks, 'page-1').acquire();
     await settle();
     expect(LOCK_PREFIX).toBe('pwa-telemetry-page:');
     expect([...fake.held]).toEqual([`${LOCK_PREFIX}page-1`]);
+  });
+
+  it('acquire resolves once the lock is held, and at once without Web Locks', async () => {
+    const fake = fakeLockManager();
+    fake.control.slow = true;
+    let done = false;
+    void ownerLocks(() => fake.locks, 'page-1')
+      .acquire()
+      .then(() => (done = true));
+    await settle();
+    expect(done).toBe(false);
+    fake.grantSlow();
+    await settle();
+    expect([done, [...fake.held]]).toEqual([true, [`${LOCK_PREFIX}page-1`]]);
+    await expect(ownerLocks(() => null, 'page-2').acquire()).resolves.toBeUndefined();
   });
 
   it('reports the pages holding their lock: only locks with the prefix, with the prefix stripped', async () => {
     const fake = fakeLockManager();
     const one = ownerLocks(() => fake.locks, 'page-1');
     const two = ownerLocks(() => fake.locks, 'page-2');
-    one.acquire();
-    two.acquire();
+    void one.acquire();
+    void two.acquire();
     // Locks that are not telemetry page locks, even ones named like a page id.
     holdForever(fake.locks, 'page-3');
     holdForever(fake.locks, 'other-library:lock');
@@ -34,8 +49,8 @@ describe('ownerLocks', () => {
   it('acquire is idempotent: a second call while held requests nothing more, and one release frees it', async () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
-    page.acquire();
-    page.acquire();
+    void page.acquire();
+    void page.acquire();
     await settle();
     expect(fake.requests).toHaveLength(1);
     expect(fake.waiting).toEqual([]);
@@ -49,13 +64,13 @@ describe('ownerLocks', () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
     const observer = ownerLocks(() => fake.locks, 'observer');
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
     page.release();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set());
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
   });
@@ -64,7 +79,7 @@ describe('ownerLocks', () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
     expect(() => page.release()).not.toThrow();
-    page.acquire();
+    void page.acquire();
     page.release();
     expect(() => page.release()).not.toThrow();
     await settle();
@@ -91,7 +106,7 @@ describe('ownerLocks', () => {
     expect(() => page.acquire()).not.toThrow();
     await settle();
     fail = false;
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await page.liveOwners()).toEqual(new Set(['page-1']));
   });
