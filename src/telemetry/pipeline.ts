@@ -254,6 +254,15 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   function leave(closing = false): void {
     if (stopped || !hooks.ready()) return;
     hooks.onLeave?.(closing);
+    // Writes planned but not committed may never commit now (the document may be destroyed), and what
+    // does not fit the keepalive budget below would be lost with them: copy them to the unload spill
+    // too, and remove the copy once those writes are done (the chain runs in order).
+    const pending = new Map<string, OutboxEntry>();
+    for (const w of writing)
+      if (w.generation === generation) for (const e of w.entries) pending.set(e.key, e);
+    // Closed copies: restored by a later page, an open entry of a gone page would wait out its grace.
+    const copied = spill([...pending.values()].map((e) => (e.open ? { ...e, open: false } : e)));
+    if (copied.length) void enqueue(async () => {}).then(() => unspill(copied));
     // Offline, a send fails at once: writing the outbox is all that can help.
     if (offline() || airGapped) return keep(0);
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.

@@ -234,6 +234,51 @@ describe('unload sends', () => {
     await other.shutdown();
   });
 
+  it('events in a write that has not committed when the page unloads, beyond the budget, survive through the spill', async () => {
+    const box = gatedOutbox();
+    // The page is gone: its unload sends never get an answer.
+    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
+    const t = testClient({
+      transport: lost.transport,
+      outbox: box.outbox,
+      batchSize: 10_000,
+      persistDelayMs: 10,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    // From here no write commits; the persist timer moves the events from memory into a write.
+    box.gate();
+    const pad = '€'.repeat(600);
+    for (let i = 0; i < 100; i++) t.log('info', `p${i}`, { pad });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(box.pending()).toBeGreaterThan(0);
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    const atUnload = lost.requests.flatMap((r) =>
+      (JSON.parse(bodyText(r)) as NativeBody).logs.map((l) => l.message),
+    );
+    expect(atUnload.length).toBeGreaterThan(0);
+    expect(atUnload.length).toBeLessThan(100);
+    setVisibility('visible');
+    // The next page load (same localStorage), with a working outbox and server.
+    const server = dedupingServer();
+    const next = testClient({ transport: server.transport, outbox: box.inner });
+    await started();
+    await next.flush();
+    // One server dedupes by batchId: a batch both sent at unload and restored from the spill counts once.
+    const byBatch = new Map<string, string[]>();
+    for (const r of [...lost.requests, ...server.requests]) {
+      const body = JSON.parse(bodyText(r)) as NativeBody;
+      byBatch.set(
+        body.batchId,
+        body.logs.map((l) => l.message),
+      );
+    }
+    expect([...byBatch.values()].flat().sort()).toEqual(names('p', 100));
+    expect(server.conflicting()).toEqual([]);
+    await next.shutdown();
+  });
+
   it('a leave does not encode batches the keepalive budget has no room for, and they arrive from the outbox later', async () => {
     const budget = createKeepaliveBudget();
     const earlier = budget.reserve(59_900); // an earlier leave's sends, still in flight
