@@ -9,6 +9,7 @@ import type { Encoder } from '../../src/telemetry/encoders/encoder.js';
 import { nativeEncoder } from '../../src/telemetry/encoders/native-encoder.js';
 import { createKeepaliveBudget } from '../../src/telemetry/keepalive-budget.js';
 import { memoryOutbox, type Outbox, type OutboxOp } from '../../src/telemetry/outbox.js';
+import type { TelemetryOptions } from '../../src/telemetry/config.js';
 import type { NativeBody } from '../../src/telemetry/records.js';
 import type { SendRequest, SendResult, Transport } from '../../src/telemetry/transport.js';
 import {
@@ -97,6 +98,42 @@ async function started(): Promise<void> {
   }
 }
 
+/** A page whose unload sends never get an answer (it is gone), over `outbox`. */
+function leavingPage(outbox: Outbox, options: TelemetryOptions = {}) {
+  const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
+  const t = testClient({
+    transport: lost.transport,
+    outbox,
+    batchSize: 10_000,
+    // Its own budget: the page-wide one would stay used up by sends that never answer.
+    keepaliveBudget: createKeepaliveBudget(),
+    ...options,
+  });
+  return { t, lost };
+}
+
+/** The page is hidden, then unloads. */
+function hideAndUnload(): void {
+  setVisibility('hidden');
+  window.dispatchEvent(new Event('pagehide'));
+}
+
+/**
+ * What one deduping server stores from these requests, by batchId (a batch both sent at unload and
+ * restored from the spill counts once): the log messages, sorted.
+ */
+function storedOnce(requests: SendRequest[]): string[] {
+  const byBatch = new Map<string, string[]>();
+  for (const r of requests) {
+    const body = JSON.parse(bodyText(r)) as NativeBody;
+    byBatch.set(
+      body.batchId,
+      body.logs.map((l) => l.message),
+    );
+  }
+  return [...byBatch.values()].flat().sort();
+}
+
 const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`).sort();
 
 describe('leaving while a persist is in flight', () => {
@@ -120,8 +157,7 @@ describe('leaving while a persist is in flight', () => {
     expect(box.pending()).toBe(1);
     t.log('info', 'a3');
     // At unload both events arrive in one task.
-    setVisibility('hidden');
-    window.dispatchEvent(new Event('pagehide'));
+    hideAndUnload();
     expect(server.requests.length).toBeGreaterThan(0);
     box.open();
     await settle();
@@ -162,14 +198,7 @@ describe('unload sends', () => {
   it('writes what does not fit the keepalive budget unclaimed, so the next page sends it at once', async () => {
     const outbox = memoryOutbox();
     // The page is gone: its unload sends never get an answer, and it cannot send anything else.
-    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
-    // Its own budget: the page-wide one would stay used up by sends that never answer.
-    const t = testClient({
-      transport: lost.transport,
-      outbox,
-      batchSize: 10_000,
-      keepaliveBudget: createKeepaliveBudget(),
-    });
+    const { t, lost } = leavingPage(outbox);
     await started();
     const pad = 'x'.repeat(600);
     for (let i = 0; i < 200; i++) t.log('info', `u${i}`, { pad });
@@ -236,15 +265,7 @@ describe('unload sends', () => {
 
   it('events in a write that has not committed when the page unloads, beyond the budget, survive through the spill', async () => {
     const box = gatedOutbox();
-    // The page is gone: its unload sends never get an answer.
-    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
-    const t = testClient({
-      transport: lost.transport,
-      outbox: box.outbox,
-      batchSize: 10_000,
-      persistDelayMs: 10,
-      keepaliveBudget: createKeepaliveBudget(),
-    });
+    const { t, lost } = leavingPage(box.outbox, { persistDelayMs: 10 });
     await started();
     // From here no write commits; the persist timer moves the events from memory into a write.
     box.gate();
@@ -252,31 +273,22 @@ describe('unload sends', () => {
     for (let i = 0; i < 100; i++) t.log('info', `p${i}`, { pad });
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(box.pending()).toBeGreaterThan(0);
-    setVisibility('hidden');
-    window.dispatchEvent(new Event('pagehide'));
-    const atUnload = lost.requests.flatMap((r) =>
-      (JSON.parse(bodyText(r)) as NativeBody).logs.map((l) => l.message),
-    );
-    expect(atUnload.length).toBeGreaterThan(0);
-    expect(atUnload.length).toBeLessThan(100);
+    hideAndUnload();
+    const atUnload = lost.requests.filter((r) => r.unloading);
+    expect(storedOnce(atUnload).length).toBeGreaterThan(0);
+    expect(storedOnce(atUnload).length).toBeLessThan(100);
     setVisibility('visible');
     // The next page load (same localStorage), with a working outbox and server.
     const server = dedupingServer();
     const next = testClient({ transport: server.transport, outbox: box.inner });
     await started();
     await next.flush();
-    // One server dedupes by batchId: a batch both sent at unload and restored from the spill counts once.
-    const byBatch = new Map<string, string[]>();
-    for (const r of [...lost.requests, ...server.requests]) {
-      const body = JSON.parse(bodyText(r)) as NativeBody;
-      byBatch.set(
-        body.batchId,
-        body.logs.map((l) => l.message),
-      );
-    }
-    expect([...byBatch.values()].flat().sort()).toEqual(names('p', 100));
+    expect(storedOnce([...atUnload, ...server.requests])).toEqual(names('p', 100));
     expect(server.conflicting()).toEqual([]);
+    expect(Object.keys(localStorage).filter((k) => k.includes('spill'))).toEqual([]);
     await next.shutdown();
+    // The old page's writes never finish: stop it without waiting for them.
+    await t.shutdown({ timeoutMs: 0 });
   });
 
   it('a leave does not encode batches the keepalive budget has no room for, and they arrive from the outbox later', async () => {
@@ -303,8 +315,7 @@ describe('unload sends', () => {
     await started();
     const pad = 'x'.repeat(200);
     for (let i = 0; i < 2_000; i++) t.log('info', `b${i}`, { pad });
-    setVisibility('hidden');
-    window.dispatchEvent(new Event('pagehide'));
+    hideAndUnload();
     // Over 500 kB in memory and 100 B of budget left: nothing is worth encoding (was: every batch).
     expect(encodedAtUnload).toBe(0);
     expect(server.requests).toHaveLength(0);
@@ -317,41 +328,27 @@ describe('unload sends', () => {
 
   it('events only in memory beyond the budget survive a page whose IndexedDB write never commits (unload spill)', async () => {
     const box = gatedOutbox();
-    // The page is gone: its unload sends never get an answer.
-    const lost = dedupingServer((r) => (r.unloading ? new Promise<SendResult>(() => {}) : OFFLINE));
-    const t = testClient({
-      transport: lost.transport,
-      outbox: box.outbox,
-      batchSize: 10_000,
-      keepaliveBudget: createKeepaliveBudget(),
-    });
+    const { t, lost } = leavingPage(box.outbox);
     await started();
     // Still in memory (within persistDelayMs), and three times one keepalive budget.
     const pad = '€'.repeat(600);
     for (let i = 0; i < 100; i++) t.log('info', `s${i}`, { pad });
     // The document is destroyed mid-write: no write started from here on ever commits.
     box.gate();
-    setVisibility('hidden');
-    window.dispatchEvent(new Event('pagehide'));
-    const atUnload = lost.requests.flatMap((r) =>
-      (JSON.parse(bodyText(r)) as NativeBody).logs.map((l) => l.message),
-    );
-    expect(atUnload.length).toBeGreaterThan(0);
-    expect(atUnload.length).toBeLessThan(100);
+    hideAndUnload();
+    const atUnload = lost.requests.filter((r) => r.unloading);
+    expect(storedOnce(atUnload).length).toBeGreaterThan(0);
+    expect(storedOnce(atUnload).length).toBeLessThan(100);
     await settle();
     expect(box.pending()).toBeGreaterThan(0);
     setVisibility('visible');
 
     // The next page load (same origin, so the same localStorage), with a working outbox and server.
     const server = dedupingServer();
-    const next = testClient({
-      transport: server.transport,
-      outbox: box.inner,
-    });
+    const next = testClient({ transport: server.transport, outbox: box.inner });
     await started();
     await next.flush();
-    const delivered = [...atUnload, ...server.messages()].sort();
-    expect(delivered).toEqual(names('s', 100));
+    expect(storedOnce([...atUnload, ...server.requests])).toEqual(names('s', 100));
     expect(Object.keys(localStorage).filter((k) => k.includes('spill'))).toEqual([]);
     await next.shutdown();
     // The old page's writes never finish: stop it without waiting for them.
