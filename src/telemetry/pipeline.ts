@@ -284,7 +284,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     }
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
-    if (entries.length) sender.sendNow(entries, new Set(fresh.map((e) => e.key)));
+    sender.sendNow(entries, new Set(fresh.map((e) => e.key)), outbox().kind === 'memory');
     keep(list.length);
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still

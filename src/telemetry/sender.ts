@@ -26,6 +26,9 @@ export const CLAIM_LEASE_MS = 60_000;
 const CLAIMS_PER_ROUND = 6;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/** A send's result and the kinds the server has accepted so far. */
+type Sent = SendResult & { done: Kind[] };
+
 export interface SenderDeps {
   options: ResolvedOptions;
   /** This page's id: owner of its claims and name of its Web Lock. */
@@ -65,6 +68,8 @@ export function createSender({
   // After a network error, automatic triggers only persist until the retry timer or `online`.
   let backoffUntil = 0;
   let stopped = false;
+  // Entries a drain is sending (without keepalive), by key; `again`: their keepalive resend at leave.
+  const out = new Map<string, { entry: OutboxEntry; again?: Promise<Sent> }>();
 
   // The wire format. OTLP and PostHog are loaded on first use, so the native client never carries them.
   let encoder: Encoder | undefined =
@@ -101,8 +106,16 @@ export function createSender({
    * does not dedupe, so kinds already accepted are not sent again). `unload` holds the requests of a
    * keepalive send made as the page leaves. The result is the worst of the requests' results.
    */
-  async function send(entry: OutboxEntry, unload?: EncodedRequest[]): Promise<SendResult & { done: Kind[] }> {
+  async function send(entry: OutboxEntry, unload?: EncodedRequest[]): Promise<Sent> {
     stats.inFlight += entry.count;
+    try {
+      return await sendEntry(entry, unload);
+    } finally {
+      stats.inFlight -= entry.count;
+    }
+  }
+
+  async function sendEntry(entry: OutboxEntry, unload?: EncodedRequest[]): Promise<Sent> {
     const done = [...(entry.sentKinds ?? [])];
     try {
       const requests =
@@ -118,13 +131,11 @@ export function createSender({
       return { ...worst, done };
     } catch (error) {
       return { outcome: 'retry', status: 0, error: String(error), countsAsAttempt: false, done };
-    } finally {
-      stats.inFlight -= entry.count;
     }
   }
 
   /** Counts a send result and decides what becomes of the stored entry. */
-  function judge(entry: OutboxEntry, result: SendResult & { done: Kind[] }): Settlement {
+  function judge(entry: OutboxEntry, result: Sent): Settlement {
     let next: Settlement[1] = null;
     if (result.outcome === 'ok') {
       stats.sent += entry.count;
@@ -189,8 +200,17 @@ export function createSender({
         return;
       }
       // A round's batches go out together: encoding and compressing one overlaps the others' network
-      // time. Any failure ends the drain; the retry timer or `online` starts the next.
-      const results = await Promise.all(r.claimed.map((entry) => send(entry)));
+      // time. Any failure ends the drain; the retry timer or `online` starts the next. A batch sent
+      // again with keepalive as the page left (out.again) is settled by the better of the two results.
+      const results = await Promise.all(
+        r.claimed.map(async (entry) => {
+          out.set(entry.key, { entry });
+          const first = await send(entry);
+          const again = out.get(entry.key)?.again;
+          out.delete(entry.key);
+          return first.outcome === 'ok' || !again ? first : again;
+        }),
+      );
       await settle(results.map((result, i) => judge(r.claimed[i]!, result)));
       if (stopped || results.some((x) => x.outcome === 'retry')) return;
     }
@@ -232,46 +252,55 @@ export function createSender({
      * keepalive budget, then record the ones sent as claimed (for the lease) and write the others
      * unclaimed and due, for the next page or the service worker. During a Retry-After pause nothing
      * is sent. The write comes last because an IndexedDB write started now often never completes
-     * (PLATFORM.md); entries in `fresh` were never written before.
+     * (PLATFORM.md); entries in `fresh` were never written before. `dies`: the outbox dies with the
+     * page (memory), so what a drain is sending goes again with keepalive too, as the document's
+     * teardown aborts its fetch and no other context will take the claim over.
      */
-    sendNow(entries: OutboxEntry[], fresh: Set<string>): void {
+    sendNow(entries: OutboxEntry[], fresh: Set<string>, dies = false): void {
       const fits = (bytes: number): boolean => {
         const release = budget.reserve(bytes);
         release?.();
         return !!release;
       };
-      const sent: OutboxEntry[] = [];
-      const unsent: OutboxEntry[] = [];
       const paused = now() < pausedUntil;
-      for (const entry of entries) {
+      /** Encodes an entry for a keepalive send and reserves its bytes; null when it must wait. */
+      const unload = (entry: OutboxEntry): [EncodedRequest[], () => void] | null => {
         // Without its encoder yet (still loading), an entry waits in the outbox like one over budget.
         // So does one the budget has clearly no room for: encoding every batch of a large burst at
         // unload, only to find it cannot go, cost tens of ms (its body is at least about half its
         // measured size in any format; a wrong guess only leaves a batch for the next load).
-        const requests =
-          paused || !encoder || !fits(Math.max(0, entry.bytes - 17 * entry.count) / 2)
-            ? null
-            : encoder
-                .encode(entry, { sentAt: now(), token, unloading: true })
-                .filter((r) => !r.kinds.every((k) => entry.sentKinds?.includes(k)));
-        const release =
-          requests &&
-          budget.reserve(
-            requests.reduce((n, r) => n + utf8Length(r.body), 0),
-            requests.length,
-          );
-        if (!release) {
+        if (paused || !encoder || !fits(Math.max(0, entry.bytes - 17 * entry.count) / 2)) return null;
+        const requests = encoder
+          .encode(entry, { sentAt: now(), token, unloading: true })
+          .filter((r) => !r.kinds.every((k) => entry.sentKinds?.includes(k)));
+        const release = budget.reserve(
+          requests.reduce((n, r) => n + utf8Length(r.body), 0),
+          requests.length,
+        );
+        return release ? [requests, release] : null;
+      };
+      if (dies)
+        for (const o of out.values()) {
+          const go = !o.again && unload(o.entry);
+          if (go) o.again = sendEntry(o.entry, go[0]).finally(go[1]);
+        }
+      const sent: OutboxEntry[] = [];
+      const unsent: OutboxEntry[] = [];
+      for (const entry of entries) {
+        const go = unload(entry);
+        if (!go) {
           unsent.push(paused ? { ...entry, nextAttemptAt: pausedUntil } : entry);
           continue;
         }
         sent.push(entry);
-        void send(entry, requests)
+        void send(entry, go[0])
           .then((result) => {
-            release();
+            go[1]();
             return settle([judge(entry, result)]);
           })
           .catch(() => {});
       }
+      if (!entries.length) return;
       void run(leaveOp(pageId, now(), sent, unsent, fresh)).then((queued) => {
         if (queued !== undefined) stats.queued = queued;
       });

@@ -556,4 +556,57 @@ describe('a memory outbox at leave', () => {
     expect(server.requests[1]!.unloading).toBe(true);
     await t.shutdown();
   });
+
+  /** A page over a memory outbox whose first request waits until the test answers it. */
+  function pageWithDrainOut() {
+    let answer!: (result: SendResult) => void;
+    const server = dedupingServer((r, i) =>
+      i === 0 ? new Promise<SendResult>((resolve) => (answer = resolve)) : OK,
+    );
+    const t = testClient({
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      compress: false,
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    return { t, server, answer: (result: SendResult) => answer(result) };
+  }
+
+  it('sends again, with keepalive, a batch a drain is sending: the leaving page aborts that fetch', async () => {
+    const { t, server, answer } = pageWithDrainOut();
+    await started();
+    t.log('info', 'in flight at leave');
+    const flushed = t.flush();
+    await settle();
+    expect(server.requests).toHaveLength(1);
+    hideAndUnload();
+    await settle();
+    // The navigation aborts the drain's fetch: the browser reports a network error.
+    answer(OFFLINE);
+    await flushed;
+    await settle();
+    expect(server.requests.map((r) => r.unloading)).toEqual([false, true]);
+    expect(server.messages()).toEqual(['in flight at leave']);
+    expect(t.status()).toMatchObject({ sent: 1, queued: 0, inFlight: 0 });
+    await t.shutdown();
+  });
+
+  it('counts a batch once when both its drain and its resend at leave arrive (the page lived on)', async () => {
+    const { t, server, answer } = pageWithDrainOut();
+    await started();
+    t.log('info', 'sent twice');
+    const flushed = t.flush();
+    await settle();
+    setVisibility('hidden');
+    window.dispatchEvent(new Event('pagehide'));
+    setVisibility('visible');
+    await settle();
+    answer(OK);
+    await flushed;
+    await settle();
+    expect(server.requests.map((r) => r.unloading)).toEqual([false, true]);
+    expect(server.messages()).toEqual(['sent twice']);
+    expect(t.status()).toMatchObject({ sent: 1, queued: 0, inFlight: 0 });
+    await t.shutdown();
+  });
 });
