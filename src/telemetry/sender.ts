@@ -44,6 +44,8 @@ export interface SenderDeps {
   onOptedOut: () => void;
   /** Events the outbox dropped (expired), to report. */
   onDropped: (reason: 'expired' | 'rejected' | 'max_attempts', n: number) => void;
+  /** Keys of entries settled for good (delivered or dropped) and deleted from the outbox. */
+  onSettled?: (keys: string[]) => void;
 }
 
 export function createSender({
@@ -55,6 +57,7 @@ export function createSender({
   persist,
   onOptedOut,
   onDropped,
+  onSettled,
 }: SenderDeps) {
   const { now, token, random } = options;
   const transport = options.transport ?? fetchTransport({ now, timeoutMs: REQUEST_TIMEOUT_MS });
@@ -164,6 +167,7 @@ export function createSender({
   async function settle(settlements: Settlement[]): Promise<void> {
     const queued = await run(settleManyOp(pageId, settlements));
     if (queued !== undefined) stats.queued = queued;
+    onSettled?.(settlements.filter(([, next]) => next === null).map(([key]) => key));
   }
 
   function scheduleRetry(at: number): void {

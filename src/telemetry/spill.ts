@@ -12,6 +12,16 @@ import { KINDS } from './records.js';
 const PREFIX = 'pwa-telemetry:spill:';
 
 /**
+ * Copies the live clients of this page keep for their memory outboxes (pipeline.ts keepSpilled()):
+ * theirs to remove, not another client's to restore. (A tab opened meanwhile may restore them: the
+ * server stores a batch once.)
+ */
+export const keptInPage = new Set<string>();
+
+/** Where an outbox entry's copy is stored. */
+export const spillKey = (entryKey: string): string => PREFIX + entryKey;
+
+/**
  * One entry as stored: `[entry without its items, logs, traces, metrics]`, so items whose JSON the
  * caller already has (it measured them) are not serialised again: at a hide right after a burst of
  * 10,000 events that second pass was about a fifth of the handler's time.
@@ -44,8 +54,8 @@ export function spill(
   const keys: string[] = [];
   try {
     for (const e of entries) {
-      localStorage.setItem(PREFIX + e.key, encode(e, jsonOf));
-      keys.push(PREFIX + e.key);
+      localStorage.setItem(spillKey(e.key), encode(e, jsonOf));
+      keys.push(spillKey(e.key));
     }
   } catch {
     // Full or unavailable: the IndexedDB write is all there is.
@@ -58,7 +68,7 @@ export function readSpill(): [string, OutboxEntry][] {
   const out: [string, OutboxEntry][] = [];
   try {
     // Keys first: removing an unreadable copy while walking by index would skip the next key.
-    const keys = Object.keys(localStorage).filter((key) => key.startsWith(PREFIX));
+    const keys = Object.keys(localStorage).filter((key) => key.startsWith(PREFIX) && !keptInPage.has(key));
     for (const key of keys) {
       try {
         out.push([key, decode(localStorage.getItem(key)!)]);

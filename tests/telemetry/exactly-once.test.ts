@@ -557,6 +557,66 @@ describe('a memory outbox at leave', () => {
     await t.shutdown();
   });
 
+  const spilled = () => Object.keys(localStorage).filter((k) => k.includes('spill'));
+
+  it('what does not fit the keepalive budget, or was sent but never answered, a later page sends from the spill', async () => {
+    const { t, lost } = leavingPage(memoryOutbox(), { persistDelayMs: 10 });
+    await started();
+    // Three times one keepalive budget: a part is persisted (to memory), the rest still buffered.
+    const pad = '€'.repeat(600);
+    for (let i = 0; i < 50; i++) t.log('info', `m${i}`, { pad });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 50; i < 100; i++) t.log('info', `m${i}`, { pad });
+    expect(t.status().storage).toBe('memory');
+    hideAndUnload();
+    await settle();
+    // The page is gone: its keepalive sends never get an answer.
+    expect(storedOnce(lost.requests.filter((r) => r.unloading)).length).toBeLessThan(100);
+    setVisibility('visible');
+    await t.shutdown({ timeoutMs: 0 });
+
+    const server = dedupingServer();
+    const next = testClient({ transport: server.transport, outbox: memoryOutbox() });
+    await started();
+    await next.flush();
+    expect(storedOnce(server.requests)).toEqual(names('m', 100));
+    expect(spilled()).toEqual([]);
+    await next.shutdown();
+  });
+
+  it('a page that lives on removes its spill copies once their batches are settled', async () => {
+    const server = dedupingServer();
+    const t = testClient({
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    t.log('info', 'kept');
+    setVisibility('hidden');
+    // Sent at once, and copied in case the page dies before the answer.
+    expect(spilled()).toHaveLength(1);
+    setVisibility('visible');
+    await settle();
+    expect(t.status()).toMatchObject({ sent: 1, queued: 0 });
+    expect(spilled()).toEqual([]);
+    expect(storedOnce(server.requests)).toEqual(['kept']);
+    await t.shutdown();
+  });
+
+  it('clearQueued() removes the spill copies too, so no later page sends what was cleared', async () => {
+    const { t, lost } = leavingPage(memoryOutbox());
+    await started();
+    t.log('info', 'cleared');
+    setVisibility('hidden');
+    setVisibility('visible');
+    expect(spilled()).toHaveLength(1);
+    await t.clearQueued();
+    expect(spilled()).toEqual([]);
+    expect(storedOnce(lost.requests)).toEqual(['cleared']);
+    await t.shutdown({ timeoutMs: 0 });
+  });
+
   /** A page over a memory outbox whose first request waits until the test answers it. */
   function pageWithDrainOut() {
     let answer!: (result: SendResult) => void;

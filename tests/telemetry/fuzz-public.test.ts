@@ -56,7 +56,7 @@ function checkingOutbox(): Outbox {
           },
         }),
       ),
-    unclaimed: () => inner.unclaimed?.() ?? [],
+    entries: () => inner.entries?.() ?? [],
   };
 }
 

@@ -343,7 +343,7 @@ describe('fallbackOutbox', () => {
     // Everything is in memory, where this page's claims and its unload sends find it …
     expect(ids(await fb.run(readOp))).toEqual(['old', 'older', 'new']);
     expect(await fb.run(totalsOp)).toEqual({ events: 4, bytes: 40 });
-    expect(fb.unclaimed!().map((e) => e.batchId)).toEqual(['old', 'older', 'new']);
+    expect(fb.entries!().map((e) => e.batchId)).toEqual(['old', 'older', 'new']);
     // … and nothing twice: the primary keeps only the user's choice.
     expect(await store.run(readOp)).toEqual([]);
     expect(await store.run((tx) => tx.get('consent'))).toBe('in');
