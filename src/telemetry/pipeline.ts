@@ -102,7 +102,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   // This page's open entry as last planned, and the writes not yet committed (with the leave count
   // they were planned in, so a write that finishes after a leave changes nothing here).
   let open: OutboxEntry | null = null;
-  let writing: { generation: number; entries: OutboxEntry[]; count: number }[] = [];
+  // Writes planned and not yet committed; `spilled`: store() copied them to the unload spill already.
+  let writing: { generation: number; entries: OutboxEntry[]; count: number; spilled?: boolean }[] = [];
   let generation = 0;
   // Unload spill copies of what a memory outbox held at the last leave (keepSpilled()).
   const kept = new Set<string>();
@@ -273,9 +274,11 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     // does not fit the keepalive budget below would be lost with them: copy them to the unload spill
     // too, and remove the copy once those writes are done (the chain runs in order). Into a memory
     // outbox, committing saves nothing: keepSpilled() copies them with the rest.
+    // (What store() wrote at the hide is in the spill already: the pagehide that follows in the same
+    // task serialised all of it again, 18 ms after a burst of 10,000 events.)
     const pending = new Map<string, OutboxEntry>();
     for (const w of writing)
-      if (w.generation === generation) for (const e of w.entries) pending.set(e.key, e);
+      if (w.generation === generation && !w.spilled) for (const e of w.entries) pending.set(e.key, e);
     const copied = dies ? [] : spill([...pending.values()].map(closed));
     if (copied.length) void enqueue(async () => {}).then(() => unspill(copied));
     // Offline, a send fails at once: writing the outbox is all that can help.
@@ -321,7 +324,10 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
    */
   function keepSpilled(entries: OutboxEntry[]): void {
     if (outbox().kind !== 'memory') return unkeep([...kept]);
-    const unique = new Map(entries.map((e) => [e.key, closed(e)]));
+    // A closed entry never changes: one copy is enough (pagehide follows visibilitychange at once).
+    const unique = new Map(
+      entries.filter((e) => e.open || !kept.has(spillKey(e.key))).map((e) => [e.key, closed(e)]),
+    );
     for (const key of [...spill([...unique.values()]), ...keptByStore.splice(0)]) {
       kept.add(key);
       keptInPage.add(key);
@@ -356,7 +362,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     for (const e of entries) e.open = false;
     const json = new Map(list.map((x) => [x.item, x.json]));
     const keys = spill(entries, (item) => json.get(item as SizedItem['item']));
-    const w = { generation, entries, count: 0 };
+    const w = { generation, entries, count: 0, spilled: keys.length > 0 };
     writing.push(w);
     // Into a memory outbox the copy stays: keepSpilled() owns it.
     const dies = outbox().kind === 'memory';
