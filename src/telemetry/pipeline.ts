@@ -217,7 +217,8 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     clearTimeout(persistTimer);
     persistTimer = undefined;
     if (stopped || !hooks.ready()) return Promise.resolve();
-    locks.acquire();
+    // The write waits for this page's lock (see owner-lock.ts); planning does not.
+    const held = locks.acquire();
     const items = buffer.splice(0, CHUNK);
     const more = buffer.length > 0;
     // Offline, every write is closed at once: the service worker's Background Sync can then deliver
@@ -236,6 +237,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     writing.push(w);
     const done = enqueue(async () => {
       try {
+        await held;
         const r = await outbox().run(
           appendOp({
             template: t,

@@ -233,7 +233,7 @@ export function createSender({
         drainAgain = false;
         try {
           // Hold this page's lock while its claims are out, so other pages know it is alive.
-          locks.acquire();
+          await locks.acquire();
           await drainOnce(force);
           force = forceAgain;
           forceAgain = false;

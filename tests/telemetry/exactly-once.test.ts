@@ -227,6 +227,39 @@ describe('unload sends', () => {
     await next.shutdown();
   });
 
+  it("a page writes and claims only once its Web Lock is held, so another context never takes its claim for a dead page's", async () => {
+    const fake = fakeLockManager();
+    fake.control.slow = true; // the browser grants this page's lock late
+    const outbox = memoryOutbox();
+    let answer: (result: SendResult) => void = () => {};
+    const answered = new Promise<SendResult>((resolve) => (answer = resolve));
+    const a = dedupingServer(() => answered);
+    const page = testClient({ transport: a.transport, outbox, locks: fake.locks });
+    await started();
+    for (let i = 0; i < 5; i++) page.log('info', `w${i}`);
+    const flushed = page.flush();
+    await settle(40);
+    // Another context of the origin (its own lock granted at once) drains the outbox meanwhile.
+    fake.control.slow = false;
+    const b = dedupingServer();
+    const other = testClient({ transport: b.transport, outbox, locks: fake.locks });
+    await started();
+    await other.flush();
+    // Before the fix the page had written and claimed the batch without its lock: this context saw
+    // a dead owner, took the claim over and sent the batch a second time.
+    expect(b.requests).toHaveLength(0);
+    fake.grantSlow();
+    await settle(40);
+    answer(OK);
+    await flushed;
+    await other.flush();
+    expect(b.requests).toHaveLength(0);
+    expect(a.requests).toHaveLength(1);
+    expect(a.messages()).toEqual(names('w', 5));
+    await page.shutdown();
+    await other.shutdown();
+  });
+
   it('a batch sent with keepalive at a hide is not sent again by another context while its answer is pending', async () => {
     const fake = fakeLockManager();
     const outbox = memoryOutbox();

@@ -171,6 +171,8 @@ export function fakeLockManager() {
   const held = new Set<string>();
   const waiting: { name: string; grant: () => void }[] = [];
   const requests: string[] = [];
+  // While `slow`, free locks are granted only by grantSlow(), as a busy browser grants them late.
+  const control = { slow: false, late: [] as (() => void)[] };
   const manager = {
     request(name: string, callback: (lock: Lock | null) => unknown): Promise<unknown> {
       requests.push(name);
@@ -187,6 +189,7 @@ export function fakeLockManager() {
             });
         };
         if (held.has(name)) waiting.push({ name, grant });
+        else if (control.slow) control.late.push(grant);
         else grant();
       });
     },
@@ -196,5 +199,12 @@ export function fakeLockManager() {
         pending: waiting.map(({ name }) => ({ name, mode: 'exclusive' as const, clientId: 'client' })),
       }),
   };
-  return { locks: manager as unknown as LockManager, held, waiting, requests };
+  return {
+    locks: manager as unknown as LockManager,
+    held,
+    waiting,
+    requests,
+    control,
+    grantSlow: () => control.late.splice(0).forEach((grant) => grant()),
+  };
 }

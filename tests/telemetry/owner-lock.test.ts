@@ -1,5 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { defaultLockManager, LOCK_PREFIX, ownerLocks } from '../../src/telemetry/owner-lock.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  defaultLockManager,
+  GRANT_WAIT_MS,
+  LOCK_PREFIX,
+  ownerLocks,
+} from '../../src/telemetry/owner-lock.js';
 import { fakeLockManager, settle } from './helpers.js';
 
 /** Takes a lock with any name for as long as the test runs, as another library might. */
@@ -10,18 +15,50 @@ function holdForever(locks: LockManager, name: string): void {
 describe('ownerLocks', () => {
   it('holds a lock named LOCK_PREFIX + the page id while acquired', async () => {
     const fake = fakeLockManager();
-    ownerLocks(() => fake.locks, 'page-1').acquire();
+    void ownerLocks(() => fake.locks, 'page-1').acquire();
     await settle();
     expect(LOCK_PREFIX).toBe('pwa-telemetry-page:');
     expect([...fake.held]).toEqual([`${LOCK_PREFIX}page-1`]);
+  });
+
+  it('acquire resolves once the lock is held, and at once without Web Locks', async () => {
+    const fake = fakeLockManager();
+    fake.control.slow = true;
+    let done = false;
+    void ownerLocks(() => fake.locks, 'page-1')
+      .acquire()
+      .then(() => (done = true));
+    await settle();
+    expect(done).toBe(false);
+    fake.grantSlow();
+    await settle();
+    expect([done, [...fake.held]]).toEqual([true, [`${LOCK_PREFIX}page-1`]]);
+    await expect(ownerLocks(() => null, 'page-2').acquire()).resolves.toBeUndefined();
+  });
+
+  it('acquire resolves after GRANT_WAIT_MS when the lock is never granted, so writes and sends go on', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const stuck = { request: () => new Promise<never>(() => {}) } as unknown as LockManager;
+      let done = false;
+      void ownerLocks(() => stuck, 'page-1')
+        .acquire()
+        .then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(GRANT_WAIT_MS - 1);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports the pages holding their lock: only locks with the prefix, with the prefix stripped', async () => {
     const fake = fakeLockManager();
     const one = ownerLocks(() => fake.locks, 'page-1');
     const two = ownerLocks(() => fake.locks, 'page-2');
-    one.acquire();
-    two.acquire();
+    void one.acquire();
+    void two.acquire();
     // Locks that are not telemetry page locks, even ones named like a page id.
     holdForever(fake.locks, 'page-3');
     holdForever(fake.locks, 'other-library:lock');
@@ -34,8 +71,8 @@ describe('ownerLocks', () => {
   it('acquire is idempotent: a second call while held requests nothing more, and one release frees it', async () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
-    page.acquire();
-    page.acquire();
+    void page.acquire();
+    void page.acquire();
     await settle();
     expect(fake.requests).toHaveLength(1);
     expect(fake.waiting).toEqual([]);
@@ -49,13 +86,13 @@ describe('ownerLocks', () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
     const observer = ownerLocks(() => fake.locks, 'observer');
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
     page.release();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set());
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await observer.liveOwners()).toEqual(new Set(['page-1']));
   });
@@ -64,7 +101,7 @@ describe('ownerLocks', () => {
     const fake = fakeLockManager();
     const page = ownerLocks(() => fake.locks, 'page-1');
     expect(() => page.release()).not.toThrow();
-    page.acquire();
+    void page.acquire();
     page.release();
     expect(() => page.release()).not.toThrow();
     await settle();
@@ -91,7 +128,7 @@ describe('ownerLocks', () => {
     expect(() => page.acquire()).not.toThrow();
     await settle();
     fail = false;
-    page.acquire();
+    void page.acquire();
     await settle();
     expect(await page.liveOwners()).toEqual(new Set(['page-1']));
   });
