@@ -45,7 +45,7 @@ const COLON = 1 << 1; // cookies
 const KEYVAL = 1 << 2; // `=`, or `:` after a letter, quote or space: key=value text
 const QUERY = 1 << 3; // ? #: URL queries and fragments
 const SLASH = 1 << 4; // / \: paths, URLs
-const UNDERSCORE = 1 << 5; // most API keys (sk_live_, ghp_, phc_…)
+const UNDERSCORE = 1 << 5; // `_` after `b` or two after `h`: github_pat_, gh?_, ph?_ keys (sk_ has K)
 const A = 1 << 6; // AKIA, ASIA, AIza
 const K = 1 << 7; // k, x: sk-, xox?- keys; cookie
 const J = 1 << 8; // eyJ: JWTs
@@ -73,7 +73,6 @@ for (const [chars, bit] of [
   ['~', TILDE],
   [' +().-', STRETCH],
   ['+', PLUS],
-  ['_', UNDERSCORE],
   ['A', A],
   ['kKx', K],
   ['J', J],
@@ -119,6 +118,8 @@ function classesOf(s: string): number {
         if (run > longest) longest = run;
         run = 0;
       }
+      // Not every `_`: snake_case names (`answer_ms`, `user_id`) would run the API key patterns.
+      if (c === 95 && (prev === 98 || (i > 1 && s.charCodeAt(i - 2) === 104))) m |= UNDERSCORE;
       if (bits !== 0) {
         m |= bits;
         if (c === 46) dots++;

@@ -39,6 +39,18 @@ export const PERSONAL: { kind: string; value: string; scrubbed: string; secret?:
   },
   { kind: 'PostHog project key', value: 'phc_x9Y8w7V6u5T4s3R2q1P0o9N8m7L6k5J4', scrubbed: '[key]' },
   { kind: 'PostHog personal key', value: 'phx_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6', scrubbed: '[key]' },
+  // Keys with no k, x or capital A: only their `_` lets the pre-check run the key patterns.
+  {
+    kind: 'GitHub token (no k, x, A)',
+    value: 'ghp_1b2C3d4E5f6G7h8I9j0L1l2M3n4O5p6Q7r8s9',
+    scrubbed: '[key]',
+  },
+  {
+    kind: 'GitHub fine-grained token (no k, x, A)',
+    value: 'github_pat_11BCDEFG0123456789_bcdefghijLMNOP',
+    scrubbed: '[key]',
+  },
+  { kind: 'PostHog project key (no k, x, A)', value: 'phc_z9Y8w7V6u5T4s3R2q1P0o9N8m7L6', scrubbed: '[key]' },
   {
     kind: 'Slack token',
     value: 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
@@ -114,6 +126,8 @@ export const BENIGN: string[] = [
   'GET http://10.0.0.5:8080/api/items failed',
   'http://127.0.0.1:4173/assets/index-abc.js',
   'Quiz answered',
+  'quiz.answer_ms',
+  'user_id github_user page_hash',
   'Order #100234',
   'ORD-2024-000123',
   'order 4012-8812',
