@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import { dashboardHandler } from './dashboard/handler.js';
-import type { AnswerView, ViewAnswer } from './dashboard/views.js';
+import type { AnswerView } from './dashboard/views.js';
 import { createIngestHandler } from './ingest.js';
 import { batchTexts, type BatchTexts } from './lines.js';
 import { httpServerOptions, type ServerOptions } from './options.js';
@@ -59,22 +59,33 @@ export async function runWorker(options: ServerOptions): Promise<void> {
   process.disconnect();
 }
 
-/** Rate-limit tokens from the primary's buckets: one IPC round trip per request. */
-function remoteLimiter(): TakeToken {
+/**
+ * One IPC round trip per call: `ask(id)` is sent to the primary, whose reply of type `reply` carries
+ * the same id; `answer` takes what the caller gets from it.
+ */
+function roundTrips<R extends { t: string; id: number }, A>(
+  reply: R['t'],
+  answer: (message: R) => A,
+): (ask: (id: number) => object) => Promise<A> {
   let next = 0;
-  const pending = new Map<number, (waitMs: number) => void>();
-  process.on('message', (message: TookMessage) => {
-    if (message.t !== 'took') return;
-    pending.get(message.id)?.(message.waitMs);
+  const pending = new Map<number, (answer: A) => void>();
+  process.on('message', (message: R) => {
+    if (message.t !== reply) return;
+    pending.get(message.id)?.(answer(message));
     pending.delete(message.id);
   });
-  return (key) =>
-    new Promise<number>((resolve) => {
+  return (ask) =>
+    new Promise<A>((resolve) => {
       const id = next++;
       pending.set(id, resolve);
-      const message: TakeMessage = { t: 'take', id, key };
-      process.send!(message);
+      process.send!(ask(id));
     });
+}
+
+/** Rate-limit tokens from the primary's buckets: one IPC round trip per request. */
+function remoteLimiter(): TakeToken {
+  const call = roundTrips('took', (m: TookMessage) => m.waitMs);
+  return (key) => call((id) => ({ t: 'take', id, key }) satisfies TakeMessage);
 }
 
 /**
@@ -83,19 +94,8 @@ function remoteLimiter(): TakeToken {
  * the bytes one process would have written.
  */
 function remoteViews(): AnswerView {
-  let next = 0;
-  const pending = new Map<number, (answer: ViewAnswer) => void>();
-  process.on('message', (message: ViewedMessage) => {
-    if (message.t !== 'viewed') return;
-    pending.get(message.id)?.(message.answer);
-    pending.delete(message.id);
-  });
-  return (view, search) =>
-    new Promise<ViewAnswer>((resolve) => {
-      const id = next++;
-      pending.set(id, resolve);
-      process.send!({ t: 'view', id, view, search } satisfies ViewMessage);
-    });
+  const call = roundTrips('viewed', (m: ViewedMessage) => m.answer);
+  return (view, search) => call((id) => ({ t: 'view', id, view, search }) satisfies ViewMessage);
 }
 
 /** A store whose appends the primary makes; `forward`: batches travel with their lines. */

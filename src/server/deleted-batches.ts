@@ -6,12 +6,12 @@
  * as the lines are: retention deletes `<day>.deleted` with `<day>.jsonl` (retention.ts), so a deleted
  * batch is refused exactly as long as a kept one would be deduplicated.
  */
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Kind } from '../telemetry/records.js';
 import { isDay } from './days.js';
 import { syncDir } from './file-lines.js';
-import { isNotFound } from './read-store.js';
+import { isNotFound, listDays } from './read-store.js';
 
 const SUFFIX = '.deleted';
 const DELETED_FILE = /^(\d{4}-\d{2}-\d{2})\.deleted$/;
@@ -56,18 +56,11 @@ export async function recordDeleted(dayFile: string, ids: ReadonlySet<string>): 
 }
 
 /** Days that have a `.deleted` file for `kind`, oldest first. */
-export async function deletedDays(dataDir: string, kind: Kind): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(dataDir, kind));
-  } catch (error) {
-    if (isNotFound(error)) return [];
-    throw error;
-  }
-  return names
-    .map((name) => DELETED_FILE.exec(name)?.[1])
-    .filter((day): day is string => day !== undefined && isDay(day))
-    .sort();
+export function deletedDays(dataDir: string, kind: Kind): Promise<string[]> {
+  return listDays(dataDir, kind, (name) => {
+    const day = DELETED_FILE.exec(name)?.[1];
+    return day !== undefined && isDay(day) ? day : undefined;
+  });
 }
 
 /** Adds every batch id recorded as deleted for `kind` to `ids`. */

@@ -33,8 +33,15 @@ export interface ReadResult {
   skipped: number;
 }
 
-/** Days that have a file for `kind`, oldest first; other files are not listed. */
-export async function listDays(dataDir: string, kind: Kind): Promise<string[]> {
+/**
+ * Days that have a file for `kind`, oldest first; other files are not listed. `dayOf` gives the day
+ * of a file name, or undefined (default: the day files, `<day>.jsonl`).
+ */
+export async function listDays(
+  dataDir: string,
+  kind: Kind,
+  dayOf: (name: string) => string | undefined = dayOfFile,
+): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(join(dataDir, kind));
@@ -43,7 +50,7 @@ export async function listDays(dataDir: string, kind: Kind): Promise<string[]> {
     throw error;
   }
   return names
-    .map(dayOfFile)
+    .map(dayOf)
     .filter((day) => day !== undefined)
     .sort();
 }

@@ -107,7 +107,6 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
   let generation = 0;
   // Unload spill copies of what a memory outbox held at the last leave (keepSpilled()).
   const kept = new Set<string>();
-  const keptByStore: string[] = [];
   let chain: Promise<unknown> = Promise.resolve();
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
   let drainSoon: ReturnType<typeof setTimeout> | undefined;
@@ -320,7 +319,7 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
 
   /**
    * A memory outbox dies with the page, and a keepalive send may still fail after it: everything it
-   * holds at a leave (`entries`, with what store() wrote there) is kept in the unload spill for a
+   * holds at a leave (`entries`; store() holds what it writes there) is kept in the unload spill for a
    * later page, even what was sent (the server stores a batch once). A copy goes when its entry is
    * settled (sent or dropped), or at a leave once the outbox is IndexedDB again (moved back).
    */
@@ -330,14 +329,20 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const unique = new Map(
       entries.filter((e) => e.open || !kept.has(spillKey(e.key))).map((e) => [e.key, closed(e)]),
     );
-    for (const key of [...spill([...unique.values()]), ...keptByStore.splice(0)]) {
+    hold(spill([...unique.values()]));
+  }
+
+  /** Spill copies this client keeps for its memory outbox: not restored by the page's other clients. */
+  function hold(keys: string[]): void {
+    for (const key of keys) {
       kept.add(key);
       keptInPage.add(key);
     }
   }
 
   function unkeep(keys: string[]): void {
-    const gone = keys.filter((k) => kept.delete(k) && keptInPage.delete(k));
+    const gone = keys.filter((k) => kept.delete(k));
+    for (const key of gone) keptInPage.delete(key);
     unspill(gone);
   }
 
@@ -366,9 +371,9 @@ export function createPipeline(options: ResolvedOptions, sessionId: () => string
     const keys = spill(entries, (item) => json.get(item as SizedItem['item']));
     const w = { generation, entries, count: 0, spilled: keys.length > 0 };
     writing.push(w);
-    // Into a memory outbox the copy stays: keepSpilled() owns it.
+    // Into a memory outbox the copy stays until the entry is settled (keepSpilled()).
     const dies = outbox().kind === 'memory';
-    if (dies) keptByStore.push(...keys);
+    if (dies) hold(keys);
     void run(restoreOp(entries))
       .then(() => dies || unspill(keys), outboxError)
       .finally(() => (writing = writing.filter((x) => x !== w)));

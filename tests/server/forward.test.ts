@@ -56,6 +56,11 @@ function body(id: string, logs = 1): ValidBody {
   return { ...b, logs: Array.from({ length: logs }, (_, i) => ({ ...b.logs[0]!, message: `${id}/${i}` })) };
 }
 
+/** A native request body as the client's outbox held it: what its own OTLP encoder is given. */
+function asStored(body: Record<string, unknown>): Payload {
+  const { batchId: _id, sentAt: _at, session, ...rest } = body;
+  return { ...rest, sessionId: (session as { id: string }).id } as unknown as Payload;
+}
 describe('serve --forward-otlp', () => {
   it('parses the flag and the variable; a non-URL is a usage error', () => {
     expect(parseServeArgs(['--forward-otlp', 'http://c:4318'], {}).forwardOtlp).toBe('http://c:4318');
@@ -88,10 +93,7 @@ describe('serve --forward-otlp', () => {
     expect((await post(server.url, batch('a1', { anonymousId: 'anon_7Hq2' }))).status).toBe(200);
     await until(() => items(collector).length === 3);
     // What the client's own OTLP encoder sends for the same batch, straight to a collector.
-    const { batchId, sentAt, session, ...sent } = batch('a1', { anonymousId: 'anon_7Hq2' });
-    void batchId;
-    void sentAt;
-    const payload = { ...sent, sessionId: (session as { id: string }).id } as unknown as Payload;
+    const payload = asStored(batch('a1', { anonymousId: 'anon_7Hq2' }));
     const direct = otlpEncoder({ endpoint: collector.url }).encode(
       { batchId: 'a1', batch: payload },
       { sentAt: NOW },
@@ -111,10 +113,7 @@ describe('serve --forward-otlp', () => {
     const dropped = { queue_full: 3, max_attempts: 2 };
     expect((await post(server.url, batch('d1', { dropped }))).status).toBe(200);
     await until(() => items(collector, '/v1/metrics').length === 3);
-    const { batchId, sentAt, session, ...sent } = batch('d1', { dropped });
-    void batchId;
-    void sentAt;
-    const payload = { ...sent, sessionId: (session as { id: string }).id } as unknown as Payload;
+    const payload = asStored(batch('d1', { dropped }));
     const direct = otlpEncoder({ endpoint: collector.url })
       .encode({ batchId: 'd1', batch: payload }, { sentAt: NOW })
       .find((r) => r.url.endsWith('/v1/metrics'))!;
