@@ -657,6 +657,26 @@ describe('a memory outbox at leave', () => {
     await t.shutdown();
   });
 
+  it('a copy is removed when its batch is settled after the client stopped', async () => {
+    let answer!: (result: SendResult) => void;
+    const server = dedupingServer(() => new Promise<SendResult>((resolve) => (answer = resolve)));
+    const t = testClient({
+      transport: server.transport,
+      outbox: memoryOutbox(),
+      keepaliveBudget: createKeepaliveBudget(),
+    });
+    await started();
+    t.log('info', 'settled late');
+    setVisibility('hidden');
+    setVisibility('visible');
+    expect(spilled()).toHaveLength(1);
+    await t.shutdown({ timeoutMs: 0 });
+    answer(OK);
+    await settle();
+    expect(storedOnce(server.requests)).toEqual(['settled late']);
+    expect(spilled()).toEqual([]);
+  });
+
   it('clearQueued() removes the spill copies too, so no later page sends what was cleared', async () => {
     const { t, lost } = leavingPage(memoryOutbox());
     await started();
